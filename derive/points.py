@@ -1,0 +1,115 @@
+"""Seeded random points at which claims are evaluated: parameter draws, trajectories, symbol bindings.
+
+A point is a consistent assignment of every symbol a claim uses: parameters,
+an initial state and inputs are drawn (three decimals, so a counterexample can
+be typed back in), the model's own cell is run forward with 30-digit mpmath
+numbers, and each time-indexed symbol (f_{t}, c_{t-1}, z_{f,3}, ...) takes the
+value its node had at that step.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mpmath
+import numpy as np
+import sympy
+
+from derive.errors import VerificationError
+from derive.models import SYMBOLS, Model
+from derive.trace import run_capturing_locals
+
+# Sampling ranges: parameters, inputs and the initial cell state in [-2, 2],
+# the initial output h_0 in [-1, 1] (the range of o ⊙ tanh(c)).
+PARAMETER_RANGE = 2.0
+STATE_RANGE = {"c": 2.0, "h": 1.0}
+
+
+def _draw(rng: np.random.Generator, shape, scale: float) -> np.ndarray:
+    values = np.round(rng.uniform(-scale, scale, size=shape), 3)
+    return np.vectorize(lambda v: mpmath.mpf(repr(float(v))), otypes=[object])(values)
+
+
+@dataclass
+class Trajectory:
+    """One draw: parameters, inputs and every node's value at steps 1..steps (state at step 0 drawn)."""
+
+    params: dict  # name -> object array
+    steps: list  # steps[k] = {name: object array} for k = 0..K; steps[0] holds the initial state
+
+
+def simulate(model: Model, steps: int, rng: np.random.Generator) -> Trajectory:
+    """Draw parameters, an initial state and inputs, and run the model's cell for `steps` steps."""
+    params = {name: _draw(rng, matrix.shape, PARAMETER_RANGE) for name, matrix in model.params.items()}
+    fixed = {}
+    for name, matrix in model.cell_arguments.items():
+        if isinstance(matrix, sympy.MatrixBase) and name not in params and not name.endswith("_prev") \
+                and name not in model.inputs:
+            fixed[name] = np.full(matrix.shape, mpmath.mpf(0), dtype=object)  # a removed bias
+    phi = {k: v for k, v in model.cell_arguments.items() if k == "phi"}
+    if not model.state:
+        inputs = {name: _draw(rng, model.shape(name), PARAMETER_RANGE) for name in model.inputs}
+        _, nodes = run_capturing_locals(model.cell, {**params, **fixed, **phi, **inputs})
+        return Trajectory(params, [{**inputs, **{k: nodes[k] for k in model.equations}}])
+    history = [{s: _draw(rng, (model.n, 1), STATE_RANGE.get(s, 1.0)) for s in model.state}]
+    for _ in range(steps):
+        inputs = {name: _draw(rng, model.shape(name), PARAMETER_RANGE) for name in model.inputs}
+        previous = {f"{s}_prev": history[-1][s] for s in model.state}
+        _, nodes = run_capturing_locals(model.cell, {**params, **fixed, **phi, **inputs, **previous})
+        history.append({**inputs, **{k: nodes[k] for k in model.equations}})
+    return Trajectory(params, history)
+
+
+def time_window(symbols) -> tuple[int, int, bool]:
+    """(earliest, latest, absolute) time among the symbols; relative and absolute times cannot mix."""
+    times = [(SYMBOLS[s].time, SYMBOLS[s].absolute) for s in symbols
+             if s in SYMBOLS and SYMBOLS[s].time is not None]
+    if not times:
+        return 0, 0, False
+    kinds = {a for _, a in times}
+    if len(kinds) > 1:
+        raise VerificationError("a claim mixes absolute time steps with times relative to t")
+    values = [t for t, _ in times]
+    return min(values), max(values), kinds.pop()
+
+
+def bind(model: Model, symbols, trajectory: Trajectory, offset: int) -> dict:
+    """Values of `symbols` on `trajectory`; relative time τ is step offset + τ."""
+    values = {}
+    for symbol in symbols:
+        info = SYMBOLS.get(symbol)
+        if info is None:
+            raise VerificationError(f"symbol {symbol} is not a quantity of {model.name}; nothing binds it")
+        if info.time is None and info.name in trajectory.params:
+            array = trajectory.params[info.name]
+        else:
+            step = (info.time if info.absolute else offset + info.time) if info.time is not None else 0
+            if not 0 <= step < len(trajectory.steps) or info.name not in trajectory.steps[step]:
+                raise VerificationError(f"{symbol} is not defined on the simulated trajectory of {model.name}")
+            array = trajectory.steps[step][info.name]
+        index = tuple(i - 1 for i in info.index) if info.index else (0,) * array.ndim
+        if len(index) == 1 and array.ndim == 2:
+            index = (index[0], 0)
+        values[symbol] = array[index]
+    return values
+
+
+def sample(model: Model, symbols, count: int, seed: int, dps: int, extra=None) -> list[dict]:
+    """`count` consistent bindings of `symbols`, drawn with `seed` at `dps` digits.
+
+    `extra(model, trajectory, offset)` may bind symbols the model does not know
+    (e.g. adjoints δc_t); it returns a dict symbol -> value.
+    """
+    symbols = sorted(set(symbols), key=str)
+    rng = np.random.default_rng(seed)
+    earliest, latest, absolute = time_window(symbols)
+    # Two warm-up steps before the earliest time, so o_{t-2}, h_{t-3} and the like exist.
+    offset = 0 if absolute else 2 - earliest
+    steps = (latest if absolute else offset + latest) + 2
+    points = []
+    with mpmath.workdps(dps):
+        for _ in range(count):
+            trajectory = simulate(model, steps, rng)
+            values = dict(extra(model, trajectory, offset)) if extra else {}
+            values.update(bind(model, [s for s in symbols if s not in values], trajectory, offset))
+            points.append(values)
+    return points
