@@ -28,23 +28,25 @@ def _check_semantics(semantics: str) -> None:
         raise ModelError(f"semantics must be 'full' or 'truncated', got {semantics!r}")
 
 
-def collapse(expr, model: Model, times=(0,), absolute: bool = False):
-    """Write `expr` (in leaves) with the node symbols of the steps at `times` where they occur.
+def collapse(expr, model: Model, times=(0,), absolute: bool = False, substitution: dict | None = None):
+    """Write `expr` with node symbols wherever a node's definition occurs in it.
 
-    Later nodes are replaced first, so tanh(c-expression) becomes tanh(c_t)
-    before the gates inside the c-expression become f_t, i_t, ...
+    Steps are visited earliest first and each step's equations in order, so
+    the pre-activation W_fh h_{t-1} + ... becomes z_{f,t} before σ(z_{f,t})
+    becomes f_t. `substitution` gives a second spelling of each definition
+    (the full semantics writes h_{t-1} as o_{t-1} ⊙ tanh(c_{t-1})).
     """
-    for time in sorted(times, reverse=True):
-        # Two spellings of each node: in the step's leaves, and with the step's own c kept
-        # (how the readout h_{t-1} = o_{t-1} ⊙ tanh(c_{t-1}) writes o_{t-1} when it peeps at c).
-        spellings = [model.expanded(time, absolute)]
-        if model.state:
-            spellings.append(_expanded_except(model, (model.state[0],), time, absolute))
-        for name in reversed(list(model.equations)):
+    substitution = dict(substitution or {})
+    for time in sorted(times):
+        for name, definition in model.step(time, absolute).items():
             symbols = model.q(name, time, absolute)
-            for expanded in spellings:
-                expr = expr.xreplace({value: symbol for value, symbol in zip(expanded[name], symbols)
-                                      if not value.is_Symbol})
+            if set(symbols) & set(substitution):
+                continue  # a node the substitution writes out (h_{t-1}) stays written out
+            for spelled in (definition, definition.xreplace(substitution)):
+                replacement = {v: s for v, s in zip(spelled, symbols) if not v.is_Symbol}
+                expr = expr.xreplace(replacement)
+                # The second spelling must see the nodes already collapsed, as `expr` does.
+                substitution = {k: v.xreplace(replacement) for k, v in substitution.items()}
     return expr
 
 
@@ -108,24 +110,60 @@ def _full_substitution(model: Model, time: int = 0, absolute: bool = False) -> d
 
 def dc_dc_prev(model: Model, semantics: str = "full", time: int = 0, absolute: bool = False):
     """The one-step ∂c_t/∂c_{t-1} in the given semantics (scalar for n = 1, n×n Matrix otherwise)."""
+    return d_dc_prev(model, model.state[0], semantics, time, absolute)
+
+
+def d_dc_prev(model: Model, node: str, semantics: str = "full", time: int = 0, absolute: bool = False):
+    """∂node_t/∂c_{t-1} for any node of the step at `time`, in the given semantics."""
     _check_semantics(semantics)
     first = model.state[0]
-    if semantics == "truncated" and model.gates:
-        return scalar_or_matrix(one_step_blocks(model, True, time, absolute)[(first, first)])
     c_prev = model.q(first, time - 1, absolute)
-    c_t = model.expanded(time, absolute)[first].xreplace(_full_substitution(model, time, absolute))
-    jac = c_t.jacobian(c_prev)
-    return scalar_or_matrix(_collapse_full(jac, model, time, absolute))
+    if semantics == "truncated" and model.gates:
+        held = _expanded_except(model, model.gates, time, absolute)[node]
+        if node in model.gates:
+            return scalar_or_matrix(sympy.zeros(held.shape[0], len(c_prev)))
+        return scalar_or_matrix(collapse(held.jacobian(c_prev), model, (time,), absolute))
+    value = model.expanded(time, absolute)[node].xreplace(_full_substitution(model, time, absolute))
+    return scalar_or_matrix(_collapse_full(value.jacobian(c_prev), model, time, absolute))
+
+
+def node_derivative(model: Model, output: str, source: str, time: int = 0, absolute: bool = False):
+    """∂output/∂source within one step: `source` perturbed, every node after it responding."""
+    value = _expanded_except(model, (source,), time, absolute)[output]
+    return scalar_or_matrix(collapse(value.jacobian(model.q(source, time, absolute)), model, (time,), absolute))
+
+
+def output_derivative(model: Model, time: int = 0, absolute: bool = False):
+    """∂h_t/∂c_t within a step (through tanh(c_t), and through o_t where it peeps at c_t)."""
+    first = model.state[0]
+    jac = readout(model, time, absolute).jacobian(model.q(first, time, absolute))
+    return scalar_or_matrix(collapse(jac, model, (time,), absolute))
+
+
+def unrolled(model: Model, node: str, last: int):
+    """Node `node` at absolute step `last` written in the initial state, the inputs and the parameters.
+
+    This is the naive expansion (its size grows geometrically with `last`);
+    use it for short spans only, e.g. to differentiate with respect to a parameter.
+    """
+    substitution: dict = {}
+    value = None
+    for time in range(1, last + 1):
+        for name, definition in model.step(time, True).items():
+            value = definition.xreplace(substitution)
+            substitution.update(zip(model.q(name, time, True), value))
+    return model.q(node, last, True).xreplace(substitution)
+
+
+def collapse_unrolled(expr, model: Model, last: int):
+    """Write an unrolled expression with the node symbols of steps 1..last."""
+    return collapse(expr, model, range(1, last + 1), True)
+
 
 
 def _collapse_full(expr, model: Model, time: int, absolute: bool):
     """Collapse an expression in which h_{t-1} was replaced by its readout."""
-    full = _full_substitution(model, time, absolute)
-    for name in reversed(list(model.equations)):
-        expanded = model.expanded(time, absolute)[name]
-        symbols = model.q(name, time, absolute)
-        expr = expr.xreplace({v.xreplace(full): s for v, s in zip(expanded, symbols) if not v.is_Symbol})
-    return collapse(expr, model, (time - 1,), absolute) if len(model.state) > 1 else expr
+    return collapse(expr, model, (time - 1, time), absolute, _full_substitution(model, time, absolute))
 
 
 def path_terms(model: Model, time: int = 0, absolute: bool = False) -> dict:
@@ -170,7 +208,6 @@ def path_terms(model: Model, time: int = 0, absolute: bool = False) -> dict:
     result = {}
     for name, term in terms.items():
         term = term.xreplace(full)
-        term = collapse(term, model, (time,), absolute)
         result[name] = scalar_or_matrix(_collapse_full(term, model, time, absolute))
     return result
 

@@ -46,6 +46,8 @@ def time_label(time: int, absolute: bool = False) -> str:
 
 
 def _typeset(name: str, subscripts: list[str]) -> str:
+    if name.startswith("delta_"):  # the adjoint δq = ∂L/∂q of backpropagation
+        return r"\delta " + _typeset(name[len("delta_"):], subscripts)
     if name in _DECORATED:
         base, extra = _DECORATED[name], []
     elif "_" in name:
@@ -117,6 +119,12 @@ class Model:
     inputs: tuple  # names of the per-step inputs, e.g. ("x",)
     equations: dict  # node name -> Matrix definition at time t, in assignment order
     cell_arguments: dict = field(default_factory=dict)  # cell argument -> Matrix of symbols
+    options: dict = field(default_factory=dict)  # the builder's keyword arguments, to rebuild at another n
+
+    def resized(self, n: int) -> "Model":
+        """The same model with `n` units (and inputs, unless m was given)."""
+        return BUILDERS[self.options["builder"]](**{**{k: v for k, v in self.options.items() if k != "builder"},
+                                                   "n": n})
 
     # -- symbols --------------------------------------------------------------------------
     def shape(self, name: str):
@@ -202,7 +210,8 @@ def _param_shape(name: str, n: int, m: int, input_weights: set) -> tuple:
     return (n, n)
 
 
-def _build(name, title, cell, n, m, activation, state, gates, input_weights=(), bias=True, inputs=("x",)):
+def _build(name, title, cell, n, m, activation, state, gates, input_weights=(), bias=True, inputs=("x",),
+           options=None):
     if n < 1 or m < 1:
         raise ModelError(f"sizes must be positive, got n={n}, m={m}")
     phi = {"sigmoid": sigmoid, "tanh": tanh, None: None}.get(activation, "bad")
@@ -229,7 +238,7 @@ def _build(name, title, cell, n, m, activation, state, gates, input_weights=(), 
     equations = {k: v.xreplace(zeros) for k, v in traced.equations.items()}
     return Model(name=name, title=title, cell=cell, n=n, m=m, activation=activation, state=state,
                  gates=gates, params=params, inputs=tuple(i for i in inputs if i in arguments),
-                 equations=equations, cell_arguments=arguments)
+                 equations=equations, cell_arguments=arguments, options=options or {})
 
 
 def rnn(n: int = 1, activation: str = "sigmoid", form: str = "arbel", m: int | None = None,
@@ -238,35 +247,40 @@ def rnn(n: int = 1, activation: str = "sigmoid", form: str = "arbel", m: int | N
     if form == "arbel":
         return _build("rnn", f"RNN, $c_t = \\{'sigma' if activation == 'sigmoid' else 'tanh'}"
                       r"(W_{\mathrm{rec}} c_{t-1} + W_{\mathrm{in}} x_t" + (" + b" if bias else "") + ")$",
-                      cells.rnn, n, m or n, activation, ("c",), (), {"W_in"}, bias)
+                      cells.rnn, n, m or n, activation, ("c",), (), {"W_in"}, bias,
+                      options=dict(builder="rnn", activation=activation, form=form, m=m, bias=bias))
     if form == "cv":
         return _build("rnn_autonomous", f"RNN, $h_t = \\{'sigma' if activation == 'sigmoid' else 'tanh'}(w h_{{t-1}})$",
-                      cells.rnn_autonomous, n, m or n, activation, ("h",), ())
+                      cells.rnn_autonomous, n, m or n, activation, ("h",), (),
+                      options=dict(builder="rnn", activation=activation, form=form, m=m, bias=bias))
     raise ModelError(f"RNN form must be 'arbel' or 'cv', got {form!r}")
 
 
 def lstm_1997(n: int = 1, m: int | None = None, bias: bool = True) -> Model:
     """LSTM without forget gate (Hochreiter & Schmidhuber 1997; tanh for cell input and output)."""
     return _build("lstm_1997", "LSTM of 1997 (no forget gate)", cells.lstm_1997, n, m or n, None,
-                  ("c", "h"), ("i", "c_tilde", "o"), {"W_ix", "W_cx", "W_ox"}, bias)
+                  ("c", "h"), ("i", "c_tilde", "o"), {"W_ix", "W_cx", "W_ox"}, bias,
+                  options=dict(builder="lstm_1997", m=m, bias=bias))
 
 
 def lstm_forget(n: int = 1, m: int | None = None, bias: bool = True) -> Model:
     """Forget-gate LSTM with gates computed from [h_{t-1}, x_t]."""
     return _build("lstm_forget", "Forget-gate LSTM", cells.lstm_forget, n, m or n, None,
-                  ("c", "h"), ("f", "i", "c_tilde", "o"), {"W_fx", "W_ix", "W_cx", "W_ox"}, bias)
+                  ("c", "h"), ("f", "i", "c_tilde", "o"), {"W_fx", "W_ix", "W_cx", "W_ox"}, bias,
+                  options=dict(builder="lstm_forget", m=m, bias=bias))
 
 
 def lstm_peephole(n: int = 1, m: int | None = None, bias: bool = True) -> Model:
     """Peephole ("vanilla") LSTM of Greff et al. (2015): input weights W_*, recurrent R_*, peepholes p_*."""
     return _build("lstm_peephole", "Peephole LSTM (Greff et al. 2015)", cells.lstm_peephole, n, m or n, None,
-                  ("c", "h"), ("z", "i", "f", "o"), {"W_z", "W_i", "W_f", "W_o"}, bias)
+                  ("c", "h"), ("z", "i", "f", "o"), {"W_z", "W_i", "W_f", "W_o"}, bias,
+                  options=dict(builder="lstm_peephole", m=m, bias=bias))
 
 
 def ff_chain(activation: str = "sigmoid") -> Model:
     """Three-layer feed-forward chain, one node per layer (blog "Vanishing Gradients & LSTMs")."""
     return _build("ff_chain", "Three-layer feed-forward chain", cells.ff_chain, 1, 1, activation,
-                  (), (), (), True, inputs=("X",))
+                  (), (), (), True, inputs=("X",), options=dict(builder="ff_chain", activation=activation))
 
 
 BUILDERS = {"rnn": rnn, "lstm_1997": lstm_1997, "lstm_forget": lstm_forget,

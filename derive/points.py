@@ -96,8 +96,8 @@ def bind(model: Model, symbols, trajectory: Trajectory, offset: int) -> dict:
 def sample(model: Model, symbols, count: int, seed: int, dps: int, extra=None) -> list[dict]:
     """`count` consistent bindings of `symbols`, drawn with `seed` at `dps` digits.
 
-    `extra(model, trajectory, offset)` may bind symbols the model does not know
-    (e.g. adjoints δc_t); it returns a dict symbol -> value.
+    `extra(model, trajectory, offset, symbols, rng)` may bind symbols the model
+    does not know (e.g. adjoints δc_t); it returns a dict symbol -> value.
     """
     symbols = sorted(set(symbols), key=str)
     rng = np.random.default_rng(seed)
@@ -109,7 +109,7 @@ def sample(model: Model, symbols, count: int, seed: int, dps: int, extra=None) -
     with mpmath.workdps(dps):
         for _ in range(count):
             trajectory = simulate(model, steps, rng)
-            values = dict(extra(model, trajectory, offset)) if extra else {}
+            values = dict(extra(model, trajectory, offset, symbols, rng)) if extra else {}
             values.update(bind(model, [s for s in symbols if s not in values], trajectory, offset))
             points.append(values)
     return points

@@ -1,0 +1,83 @@
+"""The δ notation of backpropagation: δq_t = ∂L/∂q_t for every node q of an unrolled model.
+
+L = Σ_k Δ_k · h_k is a loss summed over the time steps with drawn weights Δ_k
+(the "Δ^t" of Greff et al. 2015). δq_t is the total derivative of L with
+respect to node q at step t, with every later node responding: the adjoint
+that reverse-mode accumulation computes. It is computed here by exactly that,
+at 30 digits, from the symbolic local Jacobians of the cell's equations.
+"""
+from __future__ import annotations
+
+import functools
+
+import mpmath
+import numpy as np
+import sympy
+
+from derive.activations import MPMATH_NAMESPACE
+from derive.models import SYMBOLS, Model, quantity
+from derive.points import Trajectory, bind
+
+PREFIX = "delta_"
+
+
+def delta(model: Model, name: str, time: int = 0, absolute: bool = False):
+    """The symbol (Matrix for n > 1) standing for δ`name` at `time`."""
+    shape = model.shape(name)
+    matrix = quantity(PREFIX + name, time, shape, absolute)
+    return matrix[0, 0] if shape == (1, 1) else matrix
+
+
+@functools.cache
+def _local_jacobians(model: Model):
+    """For each node q and each parent p (same-step node or previous state): lambdified ∂q/∂p."""
+    result = {}
+    for name, definition in model.equations.items():
+        parents = [(p, 0) for p in model.equations if p != name and definition.free_symbols & set(model.q(p, 0))]
+        parents += [(s, -1) for s in model.state if definition.free_symbols & set(model.q(s, -1))]
+        for parent, time in parents:
+            jacobian = definition.jacobian(model.q(parent, time))
+            symbols = sorted(jacobian.free_symbols, key=str)
+            function = sympy.lambdify(symbols, list(jacobian), modules=[MPMATH_NAMESPACE, "mpmath"])
+            result[(name, parent, time)] = (symbols, function, jacobian.shape)
+    return result
+
+
+def adjoints(model: Model, trajectory: Trajectory, weights: list) -> list[dict]:
+    """δq at every step: result[k][name] (object arrays), by reverse accumulation over the trajectory."""
+    steps = len(trajectory.steps) - 1
+    zero = lambda name: np.full(model.shape(name), mpmath.mpf(0), dtype=object)  # noqa: E731
+    deltas = [{s: zero(s) for s in model.state}] + [{q: zero(q) for q in model.equations}
+                                                     for _ in range(steps)]
+    local = _local_jacobians(model)
+    output = model.state[-1]
+    for k in range(steps, 0, -1):
+        deltas[k][output] = deltas[k][output] + weights[k]
+        for name in reversed(list(model.equations)):
+            for (node, parent, time), (symbols, function, shape) in local.items():
+                if node != name:
+                    continue
+                values = bind(model, symbols, trajectory, k)
+                jacobian = np.array(function(*[values[s] for s in symbols]), dtype=object).reshape(shape)
+                target = deltas[k + time]
+                target[parent] = target[parent] + jacobian.T @ deltas[k][name]
+    return deltas
+
+
+def binder(model: Model, trajectory: Trajectory, offset: int, symbols, rng) -> dict:
+    """The `extra` binder of derive.points.sample: values of the δ symbols on a trajectory."""
+    wanted = [s for s in symbols if s in SYMBOLS and SYMBOLS[s].name.startswith(PREFIX)]
+    if not wanted:
+        return {}
+    output = model.state[-1]
+    weights = [None] + [np.vectorize(lambda v: mpmath.mpf(repr(float(v))), otypes=[object])(
+        np.round(rng.uniform(-1, 1, size=model.shape(output)), 3)) for _ in range(len(trajectory.steps) - 1)]
+    deltas = adjoints(model, trajectory, weights)
+    values = {}
+    for symbol in wanted:
+        info = SYMBOLS[symbol]
+        step = info.time if info.absolute else offset + info.time
+        array = deltas[step][info.name[len(PREFIX):]]
+        index = (info.index[0] - 1, 0) if info.index else (0, 0)
+        values[symbol] = array[index]
+    return values

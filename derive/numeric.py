@@ -1,0 +1,325 @@
+"""Fast numeric Jacobians: lambdified one-step blocks evaluated along NumPy runs, multiplied in log scale.
+
+Every cell mixes units only through matrix products `W @ state` inside its
+pre-activations; everything after a pre-activation is elementwise. So each
+exact one-step block has the form
+
+    ∂s_t/∂r_{t-1} = diag(direct) + Σ_k diag(gain_k) · W_k,
+
+where `direct` and `gain_k` are scalar SymPy derivatives of the one-unit model,
+lambdified and evaluated elementwise on the node values of a batched NumPy run
+of the cell. A multi-step Jacobian is then a chain of such blocks applied to a
+perturbation matrix, renormalised every step with the scale kept as a log10,
+so a gradient of 1e-400 is -400, never 0.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+from derive import jacobians
+from derive.activations import NUMPY_NAMESPACE
+from derive.errors import ModelError
+from derive.models import SYMBOLS, Model
+from derive.trace import run_capturing_locals
+
+
+@dataclass(frozen=True)
+class Coupling:
+    """One block ∂s_t/∂r_{t-1} = diag(direct) + Σ diag(gain) · weight, as lambdified pieces."""
+
+    direct: object  # callable(values) -> (B, n) array, or None
+    mixed: tuple  # ((gain callable, weight name), ...)
+
+
+def _lambdify(expr, symbols):
+    return sympy.lambdify(symbols, expr, modules=[NUMPY_NAMESPACE, "numpy"])
+
+
+class Linearization:
+    """The structured one-step blocks of a model, derived once from its one-unit twin.
+
+    `couplings[(s, r)]` is ∂s_t/∂r_{t-1} (full Markov block; `truncated_couplings`
+    with gates held constant); `readout` is the elementwise ∂h_t/∂c_t used when
+    the initial h responds to the initial c (full semantics).
+    """
+
+    def __init__(self, model: Model):
+        if not model.state:
+            raise ModelError(f"{model.name} is not a recurrence")
+        self.model = model
+        scalar = model.resized(1) if model.n != 1 else model
+        pair = model.resized(2) if model.n != 2 else model
+        self.scalar = scalar
+        # Which parameters are matrices is read off the two-unit twin: in one unit all are 1×1.
+        self.matrix_params = {name for name, m in pair.params.items() if m.shape[1] > 1}
+        self.symbols = sorted(self._step_symbols(scalar), key=str)
+        self.mixing = self._mixing_nodes(scalar)
+        self.couplings = self._couplings(scalar, truncated=False)
+        self.truncated_couplings = self._couplings(scalar, truncated=True) if model.gates else self.couplings
+        self.recurrent = sorted({w for c in self.couplings.values() for _, w in c.mixed})
+        if len(model.state) > 1:
+            c_t = scalar.q(model.state[0], 0)
+            derivative = jacobians.collapse(jacobians.readout(scalar, 0).jacobian(c_t), scalar, (0,))[0, 0]
+            self.readout = self._function(derivative)
+        else:
+            self.readout = None
+
+    # -- derivation ---------------------------------------------------------------------
+    def _step_symbols(self, scalar: Model) -> set:
+        symbols = set()
+        for name in scalar.equations:
+            symbols |= set(scalar.q(name, 0))
+        for state in scalar.state:
+            symbols |= set(scalar.q(state, -1))
+        for name in scalar.inputs:
+            symbols |= set(scalar.q(name, 0))
+        for name, matrix in scalar.params.items():
+            if name not in self.matrix_params:
+                symbols |= set(matrix)
+        return symbols
+
+    def _mixing_nodes(self, scalar: Model) -> dict:
+        """Pre-activation nodes that multiply a previous state by a weight matrix: name -> {state: weights}."""
+        mixing = {}
+        for name, definition in scalar.equations.items():
+            for state in scalar.state:
+                coefficient = sympy.expand(definition[0, 0].diff(scalar.q(state, -1)[0, 0]))
+                weights = [t for t in sympy.Add.make_args(coefficient) if t.is_Symbol and
+                           SYMBOLS.get(t) and SYMBOLS[t].name in self.matrix_params]
+                if weights:
+                    mixing.setdefault(name, {})[state] = weights
+        return mixing
+
+    def _function(self, expr):
+        leftovers = {s for s in expr.free_symbols if s not in self.symbols}
+        if leftovers:
+            raise ModelError(f"{self.model.name}: an elementwise derivative still holds {sorted(map(str, leftovers))}")
+        return _lambdify(expr, self.symbols)
+
+    def _couplings(self, scalar: Model, truncated: bool) -> dict:
+        """Each block as {None: direct, weight: gain}: diag(direct) + Σ diag(gain) · weight.
+
+        Pre-activations may depend on earlier ones elementwise (a peephole on
+        this step's c), so their derivatives are accumulated in equation order:
+        diag(a) · (diag(d) + Σ diag(g) W) = diag(a d) + Σ diag(a g) W.
+        """
+        keep = tuple(self.mixing) + (tuple(scalar.gates) if truncated else ())
+        expanded = jacobians._expanded_except(scalar, keep, 0)
+        mixing_symbols = {node: scalar.q(node, 0)[0, 0] for node in self.mixing}
+
+        def derivative(expr, r, totals):
+            """{None: elementwise part, weight: gain} of d expr / d r_{t-1}."""
+            previous = scalar.q(r, -1)[0, 0]
+            result = {None: expr.diff(previous)}
+            for node, symbol in mixing_symbols.items():
+                if node not in totals:
+                    continue
+                gain = expr.diff(symbol)
+                if gain != 0:
+                    for key, value in totals[node].items():
+                        result[key] = result.get(key, 0) + gain * value
+            return result
+
+        couplings = {}
+        for r in scalar.state:
+            previous = scalar.q(r, -1)[0, 0]
+            totals: dict = {}
+            for node in self.mixing:  # equation order
+                definition = expanded[node][0, 0]
+                weights = self.mixing[node].get(r, [])
+                elementwise = definition - sum((w * previous for w in weights), sympy.S.Zero)
+                total = derivative(elementwise, r, totals)
+                for weight in weights:
+                    key = SYMBOLS[weight].name
+                    total[key] = total.get(key, 0) + 1
+                totals[node] = total
+            for s in scalar.state:
+                total = derivative(expanded[s][0, 0], r, totals)
+                direct = self._collapsed(total.pop(None), scalar)
+                mixed = tuple((self._function(self._collapsed(g, scalar)), w) for w, g in sorted(total.items())
+                              if self._collapsed(g, scalar) != 0)
+                couplings[(s, r)] = Coupling(None if direct == 0 else self._function(direct), mixed)
+        return couplings
+
+    @staticmethod
+    def _collapsed(expr, scalar: Model):
+        return sympy.expand(jacobians.collapse(sympy.Matrix([[expr]]), scalar, (0,))[0, 0])
+
+    # -- evaluation -----------------------------------------------------------------------
+    def values(self, params: dict, previous: dict, nodes: dict) -> list:
+        """Arguments for the lambdified pieces: one (B, n) array per scalar symbol of the step."""
+        arguments = []
+        for symbol in self.symbols:
+            info = SYMBOLS[symbol]
+            if info.time is None:
+                array = params[info.name]
+            elif info.time == -1:
+                array = previous[info.name]
+            else:
+                array = nodes[info.name]
+            arguments.append(array[..., 0])
+        return arguments
+
+
+_LINEARIZATIONS: dict = {}
+
+
+def linearization(model: Model) -> Linearization:
+    """The Linearization of `model`, derived once per model kind and size."""
+    key = (model.n, tuple(sorted((k, str(v)) for k, v in model.options.items())))
+    if key not in _LINEARIZATIONS:
+        _LINEARIZATIONS[key] = Linearization(model)
+    return _LINEARIZATIONS[key]
+
+
+def draw_params(model: Model, rng: np.random.Generator, draws: int = 1, init: str = "pytorch",
+                scale: float | None = None, recurrent_norm: float | None = None,
+                recurrent: dict | None = None, forget_bias: float | None = None,
+                orthogonal: bool = False) -> dict:
+    """Seeded parameter draws, batched: name -> array (draws, rows, cols).
+
+    init 'pytorch': U(-1/√n, 1/√n) as torch.nn.LSTM/RNN; 'normal': N(0, scale²)
+    (scale defaults to 1/√n); 'uniform': U(-scale, scale). `orthogonal` makes
+    the recurrent matrices random orthogonal; `recurrent_norm` rescales them to
+    that largest singular value; `recurrent` multiplies named ones by a factor;
+    `forget_bias` sets b_f.
+    """
+    if init not in ("pytorch", "normal", "uniform"):
+        raise ModelError(f"init must be 'pytorch', 'normal' or 'uniform', got {init!r}")
+    n = model.n
+    bound = 1 / np.sqrt(n) if scale is None else scale
+    linear = linearization(model)
+    params = {}
+    for name, matrix in model.params.items():
+        shape = (draws,) + matrix.shape
+        if init == "normal":
+            value = rng.normal(0.0, bound, size=shape)
+        else:
+            value = rng.uniform(-bound, bound, size=shape)
+        if name in linear.recurrent:
+            if orthogonal:
+                q, r = np.linalg.qr(rng.normal(size=shape))
+                value = q * np.sign(np.diagonal(r, axis1=-2, axis2=-1))[..., None, :]
+            if recurrent_norm is not None:
+                value = value * (recurrent_norm / np.linalg.norm(value, 2, axis=(-2, -1)))[..., None, None]
+            if recurrent and name in recurrent:
+                value = value * recurrent[name]
+        params[name] = value
+    if forget_bias is not None:
+        if "b_f" not in params:
+            raise ModelError(f"{model.name} has no forget-gate bias b_f")
+        params["b_f"] = np.full_like(params["b_f"], forget_bias)
+    return params
+
+
+def _cell_arguments(model: Model, params: dict, draws: int) -> dict:
+    """Parameters plus zero biases (bias=False) and the activation, ready for the cell."""
+    arguments = dict(params)
+    for name, matrix in model.cell_arguments.items():
+        if name == "phi":
+            arguments[name] = matrix
+        elif isinstance(matrix, sympy.MatrixBase) and name not in params and not name.endswith("_prev") \
+                and name not in model.inputs:
+            arguments[name] = np.zeros((draws,) + matrix.shape)
+    return arguments
+
+
+@dataclass
+class ChainResult:
+    """Multi-step Jacobian of the first state at the last step w.r.t. the first state at step 0."""
+
+    log10_norms: np.ndarray  # (steps, draws): log10 of the spectral norm of ∂c_k/∂c_0 after each step k
+    log10_scale: np.ndarray  # (draws,): the factor taken out of `jacobian`
+    jacobian: np.ndarray  # (draws, n, n), equal to ∂c_T/∂c_0 divided by 10**log10_scale
+    blocks: dict  # state -> (draws, n, n): ∂s_T/∂c_0 divided by 10**log10_scale
+
+
+def chain(model: Model, params: dict, steps: int, rng: np.random.Generator, semantics: str = "full",
+          inputs: str = "normal", initial: dict | None = None, record_every: int = 1,
+          source: str | None = None) -> ChainResult:
+    """Exact ∂(state_T)/∂(source_0) along a NumPy run of the cell, for every draw at once.
+
+    `source` is the state perturbed at step 0 (default: the first state, c);
+    the other initial states are held, as the (c_0, h_0) of an unrolled network
+    are independent. Inputs are N(0, 1) (`inputs='zero'` for none). With
+    semantics 'truncated' the gates are held constant in every step.
+    """
+    jacobians._check_semantics(semantics)
+    linear = linearization(model)
+    couplings = linear.truncated_couplings if semantics == "truncated" else linear.couplings
+    draws = next(iter(params.values())).shape[0] if params else 1
+    n = model.n
+    source = source or model.state[0]
+    state = initial or {s: np.zeros((draws, n, 1)) for s in model.state}
+    perturbation = {s: np.zeros((draws, n, n)) for s in model.state}
+    perturbation[source] = np.broadcast_to(np.eye(n), (draws, n, n)).copy()
+    arguments = _cell_arguments(model, params, draws)
+    log10_scale = np.zeros(draws)
+    norms = []
+    for step in range(1, steps + 1):
+        xs = {name: (rng.normal(size=(draws, model.m, 1)) if inputs == "normal" else np.zeros((draws, model.m, 1)))
+              for name in model.inputs}
+        previous = {f"{s}_prev": state[s] for s in model.state}
+        _, nodes = run_capturing_locals(model.cell, {**arguments, **xs, **previous})
+        values = linear.values(params, state, nodes)
+        products: dict = {}
+        updated = {}
+        for s in model.state:
+            total = np.zeros((draws, n, n))
+            for r in model.state:
+                coupling = couplings[(s, r)]
+                if coupling.direct is not None:
+                    total += np.broadcast_to(coupling.direct(*values), (draws, n))[..., None] * perturbation[r]
+                for gain, weight in coupling.mixed:
+                    if (weight, r) not in products:
+                        products[(weight, r)] = params[weight] @ perturbation[r]
+                    total += np.broadcast_to(gain(*values), (draws, n))[..., None] * products[(weight, r)]
+            updated[s] = total
+        scale = np.max([np.abs(m).max(axis=(-2, -1)) for m in updated.values()], axis=0)
+        scale = np.where(scale > 0, scale, 1.0)
+        perturbation = {s: m / scale[:, None, None] for s, m in updated.items()}
+        log10_scale += np.log10(scale)
+        state = {s: nodes[s] for s in model.state}
+        if step % record_every == 0 or step == steps:
+            with np.errstate(divide="ignore"):
+                norms.append(np.log10(np.linalg.norm(perturbation[model.state[0]], 2, axis=(-2, -1))) + log10_scale)
+    return ChainResult(np.array(norms), log10_scale, perturbation[model.state[0]], perturbation)
+
+
+def run(model: Model, params: dict, steps: int, rng: np.random.Generator, inputs: str = "normal",
+        initial: dict | None = None) -> list[dict]:
+    """Run the cell for `steps` steps on every draw; the node values of each step (index 0: initial state)."""
+    draws = next(iter(params.values())).shape[0] if params else 1
+    state = initial or {s: np.zeros((draws, model.n, 1)) for s in model.state}
+    arguments = _cell_arguments(model, params, draws)
+    history = [dict(state)]
+    for _ in range(steps):
+        xs = {name: (rng.normal(size=(draws, model.m, 1)) if inputs == "normal" else np.zeros((draws, model.m, 1)))
+              for name in model.inputs}
+        previous = {f"{s}_prev": state[s] for s in model.state}
+        _, nodes = run_capturing_locals(model.cell, {**arguments, **xs, **previous})
+        history.append({**xs, **{k: nodes[k] for k in model.equations}})
+        state = {s: nodes[s] for s in model.state}
+    return history
+
+
+def evaluate(expr, model: Model, params: dict, history: list[dict], step: int) -> np.ndarray:
+    """Evaluate a scalar expression in the symbols of time t (and t-1, ...) with t = `step` of a run.
+
+    Returns one value per draw (entries of vectors are read from the symbol's index).
+    """
+    symbols = sorted(expr.free_symbols, key=str)
+    arguments = []
+    for symbol in symbols:
+        info = SYMBOLS.get(symbol)
+        if info is None:
+            raise ModelError(f"{symbol} is not a quantity of {model.name}")
+        array = params[info.name] if info.time is None else history[step + info.time][info.name]
+        index = tuple(i - 1 for i in info.index) if info.index else (0, 0)
+        if len(index) == 1:
+            index = (index[0], 0)
+        arguments.append(array[(slice(None),) + index])
+    return np.asarray(_lambdify(expr, symbols)(*arguments), dtype=float) * np.ones(len(history[0][model.state[0]]))
