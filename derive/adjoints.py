@@ -15,6 +15,7 @@ import numpy as np
 import sympy
 
 from derive.activations import MPMATH_NAMESPACE
+from derive.errors import ModelError
 from derive.models import SYMBOLS, Model, quantity
 from derive.points import Trajectory, bind
 
@@ -81,3 +82,38 @@ def binder(model: Model, trajectory: Trajectory, offset: int, symbols, rng) -> d
         index = (info.index[0] - 1, 0) if info.index else (0, 0)
         values[symbol] = array[index]
     return values
+
+
+def backprop_rule(model: Model, name: str, time: int = 0, absolute: bool = False):
+    """δname_time written one level down, by the chain rule over its children in the unrolled graph.
+
+    δq_τ = Σ_children (∂child/∂q_τ)^T δchild, where the children are the nodes
+    of step τ that use q_τ and the nodes of step τ+1 that use q_τ as their
+    previous state. (A node that also enters the loss directly would add Δ_τ;
+    that is the output h, which this rule refuses.)
+    """
+    if name == model.state[-1]:
+        raise ModelError(f"δ{name} also carries the loss's own Δ; expand the other adjoints")
+    total = None
+    own = model.q(name, time, absolute)
+    for step_time in (time, time + 1):
+        if step_time == time + 1 and name not in model.state:
+            continue
+        for child, definition in model.step(step_time, absolute).items():
+            if child == name and step_time == time:
+                continue
+            if not definition.free_symbols & set(own):
+                continue
+            jacobian = definition.jacobian(own)
+            term = jacobian.T * quantity(PREFIX + child, step_time, model.shape(child), absolute)
+            total = term if total is None else total + term
+    return total
+
+
+def expand_rule(expr, model: Model, names):
+    """Rewrite the adjoints δname_time of `names` ((name, time) pairs) by `backprop_rule` (for proofs)."""
+    substitution = {}
+    for name, time in names:
+        symbols = quantity(PREFIX + name, time, model.shape(name))
+        substitution.update(zip(symbols, backprop_rule(model, name, time)))
+    return expr.xreplace(substitution)

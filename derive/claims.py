@@ -18,7 +18,7 @@ from typing import Callable
 
 from derive.errors import ClaimError
 
-_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def claim(id: str, *, where: str, printed: str, reading: str, statement: str = "
           source: Source | None = None):
     """Register the decorated function as the question of claim `id` (source: the module's SOURCE)."""
     if not _ID.match(id):
-        raise ClaimError(f"claim id {id!r} must be lower-case letters, digits, '.', '_' or '-'")
+        raise ClaimError(f"claim id {id!r} must be letters, digits, '.', '_' or '-'")
 
     def decorate(function) -> Claim:
         found = source or function.__globals__.get("SOURCE")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import sympy
 
 from derive.errors import ModelError
-from derive.models import Model, scalar_or_matrix
+from derive.models import SYMBOLS, Model, scalar_or_matrix
 
 SEMANTICS = ("full", "truncated")
 
@@ -268,6 +268,20 @@ def multi_step(model: Model, first: int, last: int, semantics: str = "full"):
     return scalar_or_matrix(result)
 
 
+def gates_to_preactivations(expr, model: Model):
+    """Replace each activation node (f_t = σ(z_{f,t}), ...) by its function of the pre-activation node."""
+    substitution = {}
+    for symbol in expr.free_symbols:
+        info = SYMBOLS.get(symbol)
+        if info is None or info.name not in model.equations or (info.time is None) != (not model.state):
+            continue
+        definition = model.step(info.time or 0, info.absolute)[info.name]
+        entry = definition[(info.index[0] - 1 if info.index else 0), 0]
+        if isinstance(entry, sympy.Function) and len(entry.args) == 1 and entry.args[0].is_Symbol:
+            substitution[symbol] = entry
+    return expr.xreplace(substitution)
+
+
 def to_leaves(expr, model: Model):
     """Rewrite `expr` in independent leaves, so that an identity can be proved symbolically.
 
@@ -275,8 +289,6 @@ def to_leaves(expr, model: Model):
     definitions; at that earliest time, h is replaced by its readout of c (the
     full semantics' h_{t-1} = o_{t-1} ⊙ tanh(c_{t-1})).
     """
-    from derive.models import SYMBOLS
-
     def node_times(e):
         return {(SYMBOLS[s].name, SYMBOLS[s].time, SYMBOLS[s].absolute) for s in e.free_symbols
                 if s in SYMBOLS and SYMBOLS[s].time is not None and SYMBOLS[s].name in model.equations}

@@ -93,7 +93,7 @@ def bind(model: Model, symbols, trajectory: Trajectory, offset: int) -> dict:
     return values
 
 
-def sample(model: Model, symbols, count: int, seed: int, dps: int, extra=None) -> list[dict]:
+def sample(model: Model | None, symbols, count: int, seed: int, dps: int, extra=None, domain=()) -> list[dict]:
     """`count` consistent bindings of `symbols`, drawn with `seed` at `dps` digits.
 
     `extra(model, trajectory, offset, symbols, rng)` may bind symbols the model
@@ -101,6 +101,15 @@ def sample(model: Model, symbols, count: int, seed: int, dps: int, extra=None) -
     """
     symbols = sorted(set(symbols), key=str)
     rng = np.random.default_rng(seed)
+    ranges = {symbol: (float(low), float(high)) for symbol, low, high in domain}
+    free = [s for s in symbols if s in ranges]
+    symbols = [s for s in symbols if s not in ranges]
+    if model is None:
+        if symbols:
+            raise VerificationError(f"no model binds {', '.join(map(str, symbols))}; give them a domain")
+        with mpmath.workdps(dps):
+            return [{s: mpmath.mpf(repr(round(float(rng.uniform(*ranges[s])), 3))) for s in free}
+                    for _ in range(count)]
     earliest, latest, absolute = time_window(symbols)
     # Two warm-up steps before the earliest time, so o_{t-2}, h_{t-3} and the like exist.
     offset = 0 if absolute else 2 - earliest
@@ -111,5 +120,6 @@ def sample(model: Model, symbols, count: int, seed: int, dps: int, extra=None) -
             trajectory = simulate(model, steps, rng)
             values = dict(extra(model, trajectory, offset, symbols, rng)) if extra else {}
             values.update(bind(model, [s for s in symbols if s not in values], trajectory, offset))
+            values.update({s: mpmath.mpf(repr(round(float(rng.uniform(*ranges[s])), 3))) for s in free})
             points.append(values)
     return points

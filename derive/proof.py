@@ -6,6 +6,7 @@ inconclusive proof costs at most the budget and never hangs the caller.
 """
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import signal
@@ -14,7 +15,7 @@ import sympy
 
 from derive.activations import Sigmoid
 
-DEFAULT_BUDGET = 20.0  # seconds per proof attempt
+DEFAULT_BUDGET = 10.0  # seconds per proof attempt
 
 
 def run_with_budget(function, args=(), budget: float = DEFAULT_BUDGET):
@@ -52,34 +53,40 @@ def _entries(expr):
     return list(expr) if isinstance(expr, sympy.MatrixBase) else [expr]
 
 
+def to_exp(expr):
+    """σ and tanh written with exponentials (and nothing else rewritten: z**2 stays a power)."""
+    return expr.rewrite(Sigmoid, sympy.exp).rewrite(sympy.tanh, sympy.exp)
+
+
 def _is_zero(forms) -> str | None:
     """Name of the first rewriting that reduces every entry of some form to 0, or None.
 
     Cheap rewritings are tried on every form before the expensive one, so an
     identity that only needs expanding never waits for `simplify`.
     """
-    forms = [[sympy.sympify(e) for e in _entries(form)] for form in forms]
     attempts = (
         ("expand", lambda e: sympy.expand(e)),
         ("cancel", lambda e: sympy.cancel(sympy.together(sympy.expand(e)))),
-        ("simplify", lambda e: sympy.simplify(sympy.expand(e.rewrite(sympy.exp)))),
+        ("simplify", lambda e: sympy.simplify(sympy.expand(to_exp(e)))),
     )
     for name, attempt in attempts:
-        for label, entries in zip(("", " in leaves"), forms):
-            if all(attempt(e) == 0 for e in entries):
+        for label, form in forms:
+            if all(attempt(sympy.sympify(e)) == 0 for e in _entries(form())):
                 return name + label
     return None
 
 
-def prove_zero(expr, budget: float = DEFAULT_BUDGET, leaves=None) -> str | None:
+def prove_zero(expr, budget: float = DEFAULT_BUDGET, rewritings=()) -> str | None:
     """The rewriting that proves `expr` ≡ 0, or None when none did within the budget.
 
-    Gate activations are first taken as independent atoms; `leaves(expr)`, when
-    given, rewrites `expr` in independent leaves for a second try.
+    Node symbols (gate activations, ...) are first taken as independent atoms;
+    each of `rewritings` — (label, function) pairs, cheapest first — rewrites
+    `expr` closer to independent leaves for a further try.
     """
     if all(sympy.sympify(e) == 0 for e in _entries(expr)):
         return "structural"
-    forms = [expr] if leaves is None else [expr, leaves(expr)]
+    forms = [("", lambda: expr)] + [(f", {label}", functools.partial(function, expr))
+                                    for label, function in rewritings]
     return run_with_budget(_is_zero, (forms,), budget)
 
 
@@ -134,7 +141,7 @@ def supremum(factor, variable, low, high):
         value, at, attained = best
         point = back(at) if attained else (low if at == u_low else high)
         return sympy.simplify(value), sympy.simplify(point), attained
-    candidates = _extrema(factor.rewrite(sympy.exp), variable, low, high)
+    candidates = _extrema(to_exp(factor), variable, low, high)
     if candidates is None:
         return None
     value, at, attained = max(candidates, key=lambda c: float(c[0]))

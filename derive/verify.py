@@ -55,10 +55,12 @@ class Equal:
 
     hand: Any
     full: Any
-    model: Model
+    model: Model | None
     truncated: Any = None
     extra: Callable | None = None
     canonical: Callable | None = None
+    labels: tuple = ()  # one label per entry of a stacked comparison, e.g. ("k = 2", "k = 3")
+    domain: tuple = ()  # (symbol, low, high) for symbols no model binds, drawn uniformly
 
 
 @dataclass(frozen=True)
@@ -130,11 +132,12 @@ def _display(values) -> str:
     return ", ".join(number(v) for v in values) if len(values) > 1 else number(values[0])
 
 
-def _compare(hand, exact, symbols, points, settings: Settings) -> dict:
-    """Evaluate hand and exact at the points: max relative error and the worst point."""
+def _compare(hand, exact, symbols, points, settings: Settings, labels=()) -> dict:
+    """Evaluate hand and exact at the points: max relative error, the worst point, per-entry errors."""
     hand_fn = sympy.lambdify(symbols, _entries(hand), modules=[MPMATH_NAMESPACE, "mpmath"])
     exact_fn = sympy.lambdify(symbols, _entries(exact), modules=[MPMATH_NAMESPACE, "mpmath"])
     worst = None
+    entry_errors = [mpmath.mpf(0)] * len(labels)
     with mpmath.workdps(settings.digits):
         for values in points:
             arguments = [values[s] for s in symbols]
@@ -143,9 +146,14 @@ def _compare(hand, exact, symbols, points, settings: Settings) -> dict:
             error = _relative_error(a, b)
             if worst is None or error > worst[0]:
                 worst = (error, values, a, b)
+            for k in range(len(labels)):
+                entry_errors[k] = max(entry_errors[k], _relative_error([a[k]], [b[k]]))
         error, values, a, b = worst
         equal = error <= settings.tolerance
         result = {"equal": bool(equal), "max_rel_err": number(error, 3)}
+        if labels:
+            result["entries"] = [{"label": label, "equal": bool(e <= settings.tolerance),
+                                  "max_rel_err": number(e, 3)} for label, e in zip(labels, entry_errors)]
         if not equal:
             used = sorted((hand.free_symbols | exact.free_symbols) if hasattr(hand, "free_symbols")
                           else exact.free_symbols, key=str)
@@ -169,12 +177,14 @@ def _(question: Equal, settings: Settings = Settings()) -> Verdict:
     for expr in [hand, *sides.values()]:
         symbols |= sympy.sympify(expr).free_symbols if not isinstance(expr, sympy.MatrixBase) else expr.free_symbols
     symbols = sorted(symbols, key=str)
+    if question.labels and len(question.labels) != len(_entries(hand)):
+        raise VerificationError(f"{len(question.labels)} labels for {len(_entries(hand))} entries")
     draws = points_module.sample(question.model, symbols, settings.points, settings.seed, settings.digits,
-                                 question.extra)
+                                 question.extra, question.domain)
     evidence: dict = {"points": settings.points, "digits": settings.digits, "seed": settings.seed,
                       "tolerance": number(settings.tolerance, 3), "semantics": {}}
     for name, exact in sides.items():
-        evidence["semantics"][name] = _compare(hand, exact, symbols, draws, settings)
+        evidence["semantics"][name] = _compare(hand, exact, symbols, draws, settings, question.labels)
         evidence["semantics"][name]["exact"] = sympy.latex(exact)
     evidence["hand"] = sympy.latex(hand)
     if evidence["semantics"]["full"]["equal"]:
@@ -186,8 +196,15 @@ def _(question: Equal, settings: Settings = Settings()) -> Verdict:
         return Verdict(DIFFERS, NUMERIC, evidence)
     difference = sympy.Matrix(hand) - sympy.Matrix(sides[decided_by]) if isinstance(hand, sympy.MatrixBase) \
         else hand - sides[decided_by]
-    canonical = question.canonical or (lambda expr: jacobians.to_leaves(expr, question.model))
-    rewriting = proof.prove_zero(difference, settings.budget, canonical)
+    if question.canonical:
+        rewritings = [("rewritten", question.canonical)]
+    elif question.model:
+        rewritings = [("gates as σ/tanh of pre-activations",
+                       functools.partial(jacobians.gates_to_preactivations, model=question.model)),
+                      ("in leaves", functools.partial(jacobians.to_leaves, model=question.model))]
+    else:
+        rewritings = []
+    rewriting = proof.prove_zero(difference, settings.budget, rewritings)
     evidence["proof"] = rewriting
     return Verdict(status, SYMBOLIC if rewriting else NUMERIC, evidence)
 
