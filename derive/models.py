@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import SimpleNamespace
 
 import sympy
@@ -95,17 +96,41 @@ def retime(expr, shift: int = 0, absolute_base: int | None = None):
     return expr.xreplace(mapping) if mapping else expr
 
 
+class Quantity(sympy.Symbol):
+    """A symbol whose name is its LaTeX; a step at an absolute time carries an invisible mark.
+
+    The mark keeps c_{3} at step 3 apart from a time-free quantity typeset c_{3}
+    (the blog's z_3 is the third layer, not z at step 3); it is never printed.
+    """
+
+    MARK = "\u2060"
+
+    def _latex(self, printer, exp=None):
+        text = self.name.replace(self.MARK, "")
+        return text if exp is None else f"{text}^{{{exp}}}"
+
+    def _sympystr(self, printer):
+        return self.name.replace(self.MARK, "")
+
+
 def _entry(name, time, absolute, index):
     label = [] if time is None else [time_label(time, absolute)]
-    tail = ["".join(map(str, index))] if index else []
-    symbol = sympy.Symbol(_typeset(name, label + tail), real=True)
-    SYMBOLS.setdefault(symbol, SymbolInfo(name, time, absolute, index))
+    tail = [("" if max(index) < 10 else ",").join(map(str, index))] if index else []
+    symbol = Quantity(_typeset(name, label + tail) + (Quantity.MARK if absolute else ""), real=True)
+    info = SymbolInfo(name, time, absolute, index)
+    if SYMBOLS.setdefault(symbol, info) != info:
+        raise ModelError(f"symbol {symbol} would stand for both {SYMBOLS[symbol]} and {info}")
     return symbol
 
 
 @dataclass(frozen=True, eq=False)
 class Model:
-    """One step of a recurrence at time t, as named SymPy equations traced from its cell."""
+    """One step of a recurrence at time t, as named SymPy equations traced from its cell.
+
+    The symbolic trace is made on first use, so a model of 256 units costs
+    nothing until its n×n symbol matrices are asked for; the numeric engine
+    never asks (it works from the one-unit model and the shapes).
+    """
 
     name: str
     title: str
@@ -115,10 +140,9 @@ class Model:
     activation: str | None
     state: tuple  # state quantities carried from step to step, e.g. ("c", "h")
     gates: tuple  # nodes held constant in the truncated semantics
-    params: dict  # parameter name -> Matrix of symbols (biases removed when bias=False)
     inputs: tuple  # names of the per-step inputs, e.g. ("x",)
-    equations: dict  # node name -> Matrix definition at time t, in assignment order
-    cell_arguments: dict = field(default_factory=dict)  # cell argument -> Matrix of symbols
+    input_weights: frozenset = frozenset()  # parameters that multiply the input (n×m)
+    bias: bool = True  # False: the biases are removed (fixed at 0)
     options: dict = field(default_factory=dict)  # the builder's keyword arguments, to rebuild at another n
 
     def resized(self, n: int) -> "Model":
@@ -126,10 +150,70 @@ class Model:
         return BUILDERS[self.options["builder"]](**{**{k: v for k, v in self.options.items() if k != "builder"},
                                                    "n": n})
 
+    # -- shapes, without symbols ------------------------------------------------------------
+    @cached_property
+    def argument_shapes(self) -> dict:
+        """Each array argument of the cell -> its shape (states, inputs, all parameters)."""
+        shapes = {}
+        for argument in inspect.signature(self.cell).parameters:
+            if argument == "phi":
+                continue
+            if argument.endswith("_prev") and argument[:-5] in self.state:
+                shapes[argument] = (self.n, 1)
+            elif argument in self.inputs:
+                shapes[argument] = (self.m, 1)
+            else:
+                shapes[argument] = _param_shape(argument, self.n, self.m, self.input_weights)
+        return shapes
+
+    @cached_property
+    def removed(self) -> tuple:
+        """Parameters fixed at zero (the biases when bias=False)."""
+        return tuple(a for a in self.argument_shapes if not self.bias and a.startswith("b") and a not in self.inputs)
+
+    @cached_property
+    def param_shapes(self) -> dict:
+        return {a: shape for a, shape in self.argument_shapes.items()
+                if a not in self.removed and a not in self.inputs and not a.endswith("_prev")}
+
+    @property
+    def phi(self):
+        """The activation passed to cells that take one (None otherwise)."""
+        return {"sigmoid": sigmoid, "tanh": tanh}.get(self.activation)
+
+    # -- the symbolic trace ----------------------------------------------------------------
+    @cached_property
+    def _traced(self):
+        arguments: dict = {}
+        for argument, shape in self.argument_shapes.items():
+            if argument.endswith("_prev") and argument[:-5] in self.state:
+                arguments[argument] = quantity(argument[:-5], -1, shape)
+            elif argument in self.inputs:
+                arguments[argument] = quantity(argument, 0 if self.state else None, shape)
+            else:
+                arguments[argument] = quantity(argument, None, shape)
+        zeros = {symbol: sympy.S.Zero for name in self.removed for symbol in arguments[name]}
+        if "phi" in inspect.signature(self.cell).parameters:
+            arguments["phi"] = self.phi
+        traced = trace(self.cell, arguments, lambda node, shape: quantity(node, 0 if self.state else None, shape))
+        equations = {k: v.xreplace(zeros) for k, v in traced.equations.items()}
+        params = {name: arguments[name] for name in self.param_shapes}
+        return params, equations
+
+    @property
+    def params(self) -> dict:
+        """Parameter name -> Matrix of symbols (removed biases excluded)."""
+        return self._traced[0]
+
+    @property
+    def equations(self) -> dict:
+        """Node name -> Matrix definition at time t, in assignment order."""
+        return self._traced[1]
+
     # -- symbols --------------------------------------------------------------------------
     def shape(self, name: str):
-        if name in self.params:
-            return self.params[name].shape
+        if name in self.param_shapes:
+            return self.param_shapes[name]
         if name in self.equations:
             return self.equations[name].shape
         if name in self.inputs:
@@ -139,11 +223,11 @@ class Model:
         raise ModelError(f"{self.name} has no quantity {name!r}; it has {', '.join(self.quantities())}")
 
     def quantities(self) -> list[str]:
-        return list(self.params) + list(self.inputs) + list(self.equations)
+        return list(self.param_shapes) + list(self.inputs) + list(self.equations)
 
     def q(self, name: str, time: int | None = 0, absolute: bool = False) -> sympy.Matrix:
         """Quantity `name` at `time` (relative to t unless `absolute`), as a Matrix of symbols."""
-        if name in self.params:
+        if name in self.param_shapes:
             return self.params[name]
         return quantity(name, time if self.state else None, self.shape(name), absolute)
 
@@ -212,33 +296,13 @@ def _param_shape(name: str, n: int, m: int, input_weights: set) -> tuple:
 
 def _build(name, title, cell, n, m, activation, state, gates, input_weights=(), bias=True, inputs=("x",),
            options=None):
-    if n < 1 or m < 1:
-        raise ModelError(f"sizes must be positive, got n={n}, m={m}")
-    phi = {"sigmoid": sigmoid, "tanh": tanh, None: None}.get(activation, "bad")
-    if phi == "bad":
+    if not isinstance(n, int) or not isinstance(m, int) or n < 1 or m < 1:
+        raise ModelError(f"sizes must be positive whole numbers, got n={n!r}, m={m!r}")
+    if activation not in ("sigmoid", "tanh", None):
         raise ModelError(f"activation must be 'sigmoid' or 'tanh', got {activation!r}")
-    arguments: dict = {}
-    params: dict = {}
-    zeros: dict = {}
-    for argument in inspect.signature(cell).parameters:
-        if argument == "phi":
-            arguments[argument] = phi
-        elif argument.endswith("_prev") and argument[:-5] in state:
-            arguments[argument] = quantity(argument[:-5], -1, (n, 1))
-        elif argument in inputs:
-            arguments[argument] = quantity(argument, None if not state else 0, (m, 1))
-        else:
-            matrix = quantity(argument, None, _param_shape(argument, n, m, set(input_weights)))
-            arguments[argument] = matrix
-            if not bias and argument.startswith("b"):
-                zeros.update({s: sympy.S.Zero for s in matrix})
-            else:
-                params[argument] = matrix
-    traced = trace(cell, arguments, lambda node, shape: quantity(node, None if not state else 0, shape))
-    equations = {k: v.xreplace(zeros) for k, v in traced.equations.items()}
-    return Model(name=name, title=title, cell=cell, n=n, m=m, activation=activation, state=state,
-                 gates=gates, params=params, inputs=tuple(i for i in inputs if i in arguments),
-                 equations=equations, cell_arguments=arguments, options=options or {})
+    return Model(name=name, title=title, cell=cell, n=n, m=m, activation=activation, state=state, gates=gates,
+                 inputs=tuple(i for i in inputs if i in inspect.signature(cell).parameters),
+                 input_weights=frozenset(input_weights), bias=bias, options=options or {})
 
 
 def rnn(n: int = 1, activation: str = "sigmoid", form: str = "arbel", m: int | None = None,

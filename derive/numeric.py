@@ -51,10 +51,9 @@ class Linearization:
             raise ModelError(f"{model.name} is not a recurrence")
         self.model = model
         scalar = model.resized(1) if model.n != 1 else model
-        pair = model.resized(2) if model.n != 2 else model
         self.scalar = scalar
-        # Which parameters are matrices is read off the two-unit twin: in one unit all are 1×1.
-        self.matrix_params = {name for name, m in pair.params.items() if m.shape[1] > 1}
+        # Which parameters are matrices is read off the two-unit shapes: in one unit all are 1×1.
+        self.matrix_params = {name for name, shape in model.resized(2).param_shapes.items() if shape[1] > 1}
         self.symbols = sorted(self._step_symbols(scalar), key=str)
         self.mixing = self._mixing_nodes(scalar)
         self.couplings = self._couplings(scalar, truncated=False)
@@ -193,8 +192,8 @@ def draw_params(model: Model, rng: np.random.Generator, draws: int = 1, init: st
     bound = 1 / np.sqrt(n) if scale is None else scale
     linear = linearization(model)
     params = {}
-    for name, matrix in model.params.items():
-        shape = (draws,) + matrix.shape
+    for name, matrix_shape in model.param_shapes.items():
+        shape = (draws,) + matrix_shape
         if init == "normal":
             value = rng.normal(0.0, bound, size=shape)
         else:
@@ -218,12 +217,9 @@ def draw_params(model: Model, rng: np.random.Generator, draws: int = 1, init: st
 def _cell_arguments(model: Model, params: dict, draws: int) -> dict:
     """Parameters plus zero biases (bias=False) and the activation, ready for the cell."""
     arguments = dict(params)
-    for name, matrix in model.cell_arguments.items():
-        if name == "phi":
-            arguments[name] = matrix
-        elif isinstance(matrix, sympy.MatrixBase) and name not in params and not name.endswith("_prev") \
-                and name not in model.inputs:
-            arguments[name] = np.zeros((draws,) + matrix.shape)
+    arguments.update({name: np.zeros((draws,) + model.argument_shapes[name]) for name in model.removed})
+    if model.phi is not None:
+        arguments["phi"] = model.phi
     return arguments
 
 

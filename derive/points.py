@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import mpmath
 import numpy as np
-import sympy
 
 from derive.errors import VerificationError
 from derive.models import SYMBOLS, Model
@@ -39,13 +38,9 @@ class Trajectory:
 
 def simulate(model: Model, steps: int, rng: np.random.Generator) -> Trajectory:
     """Draw parameters, an initial state and inputs, and run the model's cell for `steps` steps."""
-    params = {name: _draw(rng, matrix.shape, PARAMETER_RANGE) for name, matrix in model.params.items()}
-    fixed = {}
-    for name, matrix in model.cell_arguments.items():
-        if isinstance(matrix, sympy.MatrixBase) and name not in params and not name.endswith("_prev") \
-                and name not in model.inputs:
-            fixed[name] = np.full(matrix.shape, mpmath.mpf(0), dtype=object)  # a removed bias
-    phi = {k: v for k, v in model.cell_arguments.items() if k == "phi"}
+    params = {name: _draw(rng, shape, PARAMETER_RANGE) for name, shape in model.param_shapes.items()}
+    fixed = {name: np.full(model.argument_shapes[name], mpmath.mpf(0), dtype=object) for name in model.removed}
+    phi = {"phi": model.phi} if model.phi is not None else {}
     if not model.state:
         inputs = {name: _draw(rng, model.shape(name), PARAMETER_RANGE) for name in model.inputs}
         _, nodes = run_capturing_locals(model.cell, {**params, **fixed, **phi, **inputs})

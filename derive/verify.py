@@ -23,7 +23,7 @@ from derive import points as points_module
 from derive import proof
 from derive.activations import MPMATH_NAMESPACE
 from derive.errors import VerificationError
-from derive.models import Model
+from derive.models import SYMBOLS, Model
 
 AGREES, DIFFERS, TRUNCATED_ONLY = "agrees", "differs", "agrees-when-truncated"
 SYMBOLIC, NUMERIC, EXPERIMENT = "symbolic", "numeric", "experiment"
@@ -163,6 +163,23 @@ def _compare(hand, exact, symbols, points, settings: Settings, labels=()) -> dic
     return result
 
 
+def _readable(expr, model):
+    """`expr` with node symbols wherever their definitions occur (an identity), for display."""
+    if model is None:
+        return expr
+    matrix = expr if isinstance(expr, sympy.MatrixBase) else sympy.Matrix([expr])
+    if not model.state:
+        matrix = jacobians.collapse(matrix, model)
+    else:
+        times = {(info.time, info.absolute) for info in map(SYMBOLS.get, matrix.free_symbols)
+                 if info is not None and info.time is not None}
+        for absolute in (False, True):
+            chosen = sorted(t for t, a in times if a == absolute)
+            if chosen:
+                matrix = jacobians.collapse(matrix, model, range(chosen[0], chosen[-1] + 1), absolute)
+    return matrix if isinstance(expr, sympy.MatrixBase) else matrix[0, 0]
+
+
 @verify.register
 def _(question: Equal, settings: Settings = Settings()) -> Verdict:
     hand = question.hand if isinstance(question.hand, sympy.MatrixBase) else sympy.sympify(question.hand)
@@ -185,8 +202,13 @@ def _(question: Equal, settings: Settings = Settings()) -> Verdict:
                       "tolerance": number(settings.tolerance, 3), "semantics": {}}
     for name, exact in sides.items():
         evidence["semantics"][name] = _compare(hand, exact, symbols, draws, settings, question.labels)
-        evidence["semantics"][name]["exact"] = sympy.latex(exact)
-    evidence["hand"] = sympy.latex(hand)
+        evidence["semantics"][name]["exact"] = sympy.latex(_readable(exact, question.model))
+    evidence["hand"] = sympy.latex(_readable(hand, question.model))
+    if question.labels:
+        readable = _readable(hand, question.model)
+        for name in sides:
+            for entry, value in zip(evidence["semantics"][name]["entries"], readable):
+                entry["hand"] = sympy.latex(value)
     if evidence["semantics"]["full"]["equal"]:
         status, decided_by = AGREES, "full"
     elif "truncated" in sides and evidence["semantics"]["truncated"]["equal"]:

@@ -1,0 +1,147 @@
+"""Command line: `derive report` (the main job) and `derive list`; one-line errors and exit codes.
+
+Exit codes: 0 done; 1 the report was written but its PDF was not (no TeX
+engine, or TeX failed); 2 unusable input (bad option, unknown claim, broken
+claims file); 130 interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from derive.errors import DeriveError, ReportError
+
+DESCRIPTION = """\
+derive checks hand derivations of RNN and LSTM gradients against the exact
+mathematics: every claim transcribed from the source articles is verified
+symbolically (SymPy, under a time budget), numerically (30-digit evaluation at
+seeded random points) or by a measured experiment, and the verdicts are written
+as a LaTeX/PDF report and a JSON file."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line on standard error and exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def _nonnegative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 0, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text}")
+    return value
+
+
+def _add_selection(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--claims", nargs="+", metavar="ID", default=[],
+                        help="only these claims: exact ids (arbel.D_t) or prefixes ending in '.' or '*' "
+                             "(arbel., cv-lstm.*); default: all")
+    parser.add_argument("--file", nargs="+", metavar="PATH", default=[], dest="files",
+                        help="claims modules (.py) or folders of them to check instead of the built-in "
+                             "claims of the source articles")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="derive", description=DESCRIPTION,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    from derive import __version__
+
+    parser.add_argument("--version", action="version", version=f"derive {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    report = commands.add_parser(
+        "report", help="verify the claims and write output/report.tex, report.pdf and report.json",
+        description="Verify every claim and write the report: report.tex, report.pdf (with latexmk or "
+                    "pdflatex) and report.json, in the output folder. Without a TeX engine the .tex and "
+                    ".json are still written and the exit code is 1, unless --no-pdf is given.")
+    report.add_argument("-o", "--output", type=Path, default=Path("output"), metavar="DIR",
+                        help="folder for report.tex, report.pdf and report.json (default: output)")
+    _add_selection(report)
+    report.add_argument("--seed", type=_nonnegative_int, default=20240531,
+                        help="seed of the random points and experiments (default: 20240531)")
+    report.add_argument("--points", type=_positive_int, default=200,
+                        help="random points per numeric comparison (default: 200)")
+    report.add_argument("--digits", type=_positive_int, default=30,
+                        help="significant digits of the numeric comparisons (default: 30; at least 20)")
+    report.add_argument("--budget", type=_positive_float, default=10.0, metavar="SECONDS",
+                        help="time budget of each symbolic proof attempt (default: 10)")
+    report.add_argument("--jobs", type=_nonnegative_int, default=0,
+                        help="worker processes for verification (default: 0, one per core)")
+    report.add_argument("--no-pdf", action="store_true", help="write report.tex and report.json only")
+    verbosity = report.add_mutually_exclusive_group()
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    verbosity.add_argument("-v", "--verbose", action="store_true", help="print more detail")
+
+    listing = commands.add_parser("list", help="list the claims with their sources",
+                                  description="List the claims (id, source, where) without checking them.")
+    _add_selection(listing)
+    return parser
+
+
+def _report(args) -> int:
+    from derive.pipeline import ReportConfig, run_report
+    from derive.verify import Settings
+
+    if args.digits < 20:
+        raise DeriveError(f"--digits must be at least 20 (got {args.digits}): the tolerance is 10^-(digits-10)")
+    settings = Settings(points=args.points, digits=args.digits, seed=args.seed, budget=args.budget)
+    config = ReportConfig(output=args.output, patterns=tuple(args.claims), files=tuple(args.files),
+                          settings=settings, pdf=not args.no_pdf, jobs=args.jobs,
+                          verbosity=0 if args.quiet else 2 if args.verbose else 1)
+    result = run_report(config)
+    if result.pdf_error:
+        print(f"derive: report.tex and report.json written, no PDF: {result.pdf_error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _list(args) -> int:
+    from derive import claims
+
+    for claim in claims.select(claims.load_all(args.files or None), args.claims):
+        print(f"{claim.id:34s} {claim.source.key:12s} {claim.where}")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return {"report": _report, "list": _list}[args.command](args)
+    except ReportError as error:
+        print(f"derive: {error}", file=sys.stderr)
+        return 1
+    except DeriveError as error:
+        print(f"derive: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("derive: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,126 @@
+"""The main job, one stage per line: load claims -> verify -> render tex/json -> compile pdf."""
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from derive import claims as claims_module
+from derive.errors import ClaimError, TexMissingError
+from derive.report import json_report, pdf, tex
+from derive.report.files import write_atomic
+from derive.verify import Settings, verify
+
+TITLE = "Hand derivations of RNN and LSTM gradients, checked claim by claim"
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """What `derive report` does: where to write, which claims, how hard to check."""
+
+    output: Path = Path("output")
+    patterns: tuple = ()  # claim ids or prefixes ("arbel.", "arbel.*"); empty: all
+    files: tuple = ()  # claim files or folders; empty: the built-in checks
+    settings: Settings = field(default_factory=Settings)
+    pdf: bool = True
+    jobs: int = 0  # worker processes for verification; 0: one per core
+    verbosity: int = 1  # 0 quiet, 1 a line per stage and claim, 2 more
+    title: str = TITLE
+
+
+@dataclass
+class ReportResult:
+    results: list  # (claim, verdict) pairs
+    written: list  # paths written
+    pdf_error: str = ""  # why no PDF was made, when one was asked for and none was
+
+
+def versions() -> dict:
+    import mpmath
+    import numpy
+    import sympy
+
+    from derive import __version__
+
+    return {"derive": __version__, "python": platform.python_version(), "sympy": sympy.__version__,
+            "numpy": numpy.__version__, "mpmath": mpmath.__version__}
+
+
+class Progress:
+    """One line per stage and per claim on standard error, unless quiet."""
+
+    def __init__(self, verbosity: int):
+        self.verbosity = verbosity
+        self.started = time.monotonic()
+
+    def __call__(self, message: str, level: int = 1) -> None:
+        if self.verbosity >= level:
+            print(f"[{time.monotonic() - self.started:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+_CLAIMS: list = []  # the claims being verified, inherited by forked workers
+
+
+def _verify_one(index: int, settings: Settings):
+    started = time.monotonic()
+    return index, verify(_CLAIMS[index].question(), settings), time.monotonic() - started
+
+
+def verify_all(claims: list, settings: Settings, jobs: int, progress: Progress) -> list:
+    """Verify every claim (in worker processes when jobs > 1); results in the claims' order."""
+    global _CLAIMS
+    _CLAIMS = claims
+    jobs = jobs or os.cpu_count() or 1
+    verdicts: dict = {}
+
+    def report(index, verdict, seconds):
+        verdicts[index] = verdict
+        progress(f"  [{len(verdicts):2d}/{len(claims)}] {claims[index].id}: {verdict.status} "
+                 f"({verdict.method}, {seconds:.1f}s)")
+
+    if jobs == 1 or len(claims) == 1:
+        for index in range(len(claims)):
+            report(*_verify_one(index, settings))
+    else:
+        context = multiprocessing.get_context("fork")
+        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context) as pool:
+            futures = [pool.submit(_verify_one, index, settings) for index in range(len(claims))]
+            for future in concurrent.futures.as_completed(futures):
+                report(*future.result())
+    return [(claim, verdicts[index]) for index, claim in enumerate(claims)]
+
+
+def load_claims(config: ReportConfig) -> list:
+    claims = claims_module.select(claims_module.load_all(config.files or None), config.patterns)
+    if not claims:
+        raise ClaimError("no claims to check")
+    return claims
+
+
+def run_report(config: ReportConfig) -> ReportResult:
+    """The main job; raises DeriveError subclasses on bad input, returns what was written."""
+    progress = Progress(config.verbosity)
+    claims = load_claims(config)
+    progress(f"loaded {len(claims)} claims from {len({c.source.key for c in claims})} sources")
+    progress("verifying")
+    results = verify_all(claims, config.settings, config.jobs, progress)
+    output = Path(config.output)
+    info = versions()
+    tex_path, json_path = output / "report.tex", output / "report.json"
+    write_atomic(tex_path, tex.render(results, title=config.title, settings=config.settings, versions=info))
+    write_atomic(json_path, json_report.render(results, settings=config.settings, versions=info))
+    progress(f"wrote {tex_path} and {json_path}")
+    result = ReportResult(results, [tex_path, json_path])
+    if config.pdf:
+        progress("compiling the PDF")
+        try:
+            result.written.append(pdf.compile_pdf(tex_path))
+            progress(f"wrote {output / 'report.pdf'}")
+        except TexMissingError as error:
+            result.pdf_error = str(error)
+    return result

@@ -1,0 +1,75 @@
+"""The cells as LaTeX, rendered by latexify-py from the very functions that run.
+
+latexify-py prints both `*` and `@` as a centred dot; here `*` (NumPy's
+elementwise product) is typeset ⊙ and `@` (matrix product) as juxtaposition,
+and the identifiers take their mathematical names (c_prev -> c_{t-1}).
+Only typesetting changes: the structure is latexify-py's reading of the code.
+"""
+from __future__ import annotations
+
+import ast
+import contextlib
+import inspect
+import re
+import textwrap
+
+import latexify
+from latexify.codegen import expression_codegen, expression_rules
+
+from derive.models import Model, _typeset
+
+_PLACEHOLDER = "v9"
+
+
+@contextlib.contextmanager
+def _products_as_in_the_articles():
+    rules = expression_rules.BIN_OP_RULES
+    saved = rules[ast.Mult], rules[ast.MatMult]
+    remove = expression_codegen.ExpressionCodegen._should_remove_multiply_op
+    rules[ast.Mult] = expression_rules.BinOpRule("", r" \odot ", "")
+    rules[ast.MatMult] = expression_rules.BinOpRule("", r" \, ", "")
+    expression_codegen.ExpressionCodegen._should_remove_multiply_op = lambda self, *args: False
+    try:
+        yield
+    finally:
+        rules[ast.Mult], rules[ast.MatMult] = saved
+        expression_codegen.ExpressionCodegen._should_remove_multiply_op = remove
+
+
+def _names(function) -> set:
+    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    names |= {arg.arg for arg in ast.walk(tree) if isinstance(arg, ast.arg)}
+    return names
+
+
+def _typeset_name(name: str, model: Model) -> str:
+    if name == "sigmoid":
+        return r"\sigma"
+    if name == "tanh":
+        return r"\tanh"
+    if name == "phi":
+        return r"\phi"
+    if name.endswith("_prev"):
+        return _typeset(name[: -len("_prev")], ["t-1"])
+    if name in model.argument_shapes and not name.endswith("_prev") and name not in model.inputs:
+        return _typeset(name, [])
+    if not model.state:
+        return _typeset(name, [])
+    return _typeset(name, ["t"])
+
+
+def cell_latex(model: Model) -> str:
+    """The model's cell as a LaTeX `array` of its equations, one line per assignment."""
+    function = model.cell
+    names = _names(function)
+    identifiers = {name: f"{_PLACEHOLDER}{index}" for index, name in enumerate(sorted(names))}
+    with _products_as_in_the_articles():
+        latex = latexify.get_latex(function, identifiers=identifiers, use_math_symbols=False)
+    back = {f"{_PLACEHOLDER}{index}": _typeset_name(name, model) for index, name in enumerate(sorted(names))}
+
+    def replace(match):
+        return back.get(match.group(1) or match.group(2), match.group(0))
+
+    latex = re.sub(r"\\mathrm\{(" + _PLACEHOLDER + r"\d+)\}|\b(" + _PLACEHOLDER + r"\d+)\b", replace, latex)
+    return latex
