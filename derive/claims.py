@@ -72,10 +72,16 @@ def claim(id: str, *, where: str, printed: str, reading: str, statement: str = "
 
 
 def load(path) -> list[Claim]:
-    """Import the claims module at `path` and return its claims in the order they are defined."""
+    """The claims of a claims module (.py) or claims file (.toml), in the order they are defined."""
     path = Path(path)
     if not path.is_file():
         raise ClaimError(f"no claims file at {path}")
+    if path.suffix == ".toml":
+        from derive import claimsfile  # the LaTeX-notation claims files
+
+        return claimsfile.load(path)
+    if path.suffix != ".py":
+        raise ClaimError(f"{path}: claims files end in .py (Python) or .toml (LaTeX notation)")
     name = f"derive_claims_{re.sub(r'[^0-9a-zA-Z_]', '_', path.stem)}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
@@ -98,7 +104,8 @@ def builtin_directory() -> Path:
     """The built-in claims: `checks/` of a source checkout, or `derive/checks` when installed."""
     package = Path(__file__).resolve().parent
     for candidate in (package / "checks", package.parent / "checks"):
-        if candidate.is_dir() and any(candidate.glob("*.py")):
+        if candidate.is_dir() and any(p.suffix in (".py", ".toml") and not p.name.startswith("_")
+                                      for p in candidate.iterdir()):
             return candidate
     raise ClaimError("the built-in claims (checks/) are missing from this installation")
 
@@ -108,7 +115,8 @@ def load_all(paths=None) -> list[Claim]:
     files: list[Path] = []
     for path in [Path(p) for p in paths] if paths else [builtin_directory()]:
         if path.is_dir():
-            files.extend(sorted(p for p in path.glob("*.py") if not p.name.startswith("_")))
+            files.extend(sorted(p for p in path.iterdir() if p.suffix in (".py", ".toml")
+                                and not p.name.startswith("_")))
         else:
             files.append(path)
     claims: list[Claim] = []

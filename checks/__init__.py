@@ -1,0 +1,1 @@
+"""The built-in claims: one module per source article (installed as derive.checks)."""
