@@ -223,6 +223,17 @@ def _cell_arguments(model: Model, params: dict, draws: int) -> dict:
     return arguments
 
 
+def _inputs(model: Model, inputs, step: int, rng: np.random.Generator, draws: int) -> dict:
+    """The inputs of one step: 'normal' draws N(0, 1), 'zero' none, an array (steps, draws, m, 1) is read."""
+    if isinstance(inputs, np.ndarray):
+        return {name: inputs[step - 1] for name in model.inputs}
+    if inputs == "normal":
+        return {name: rng.normal(size=(draws, model.m, 1)) for name in model.inputs}
+    if inputs == "zero":
+        return {name: np.zeros((draws, model.m, 1)) for name in model.inputs}
+    raise ModelError(f"inputs must be 'normal', 'zero' or an array, got {inputs!r}")
+
+
 @dataclass
 class ChainResult:
     """Multi-step Jacobian of the first state at the last step w.r.t. the first state at step 0."""
@@ -240,7 +251,8 @@ def chain(model: Model, params: dict, steps: int, rng: np.random.Generator, sema
 
     `source` is the state perturbed at step 0 (default: the first state, c);
     the other initial states are held, as the (c_0, h_0) of an unrolled network
-    are independent. Inputs are N(0, 1) (`inputs='zero'` for none). With
+    are independent. Inputs are N(0, 1) (`inputs='zero'` for none, or an
+    array of shape (steps, draws, m, 1)). With
     semantics 'truncated' the gates are held constant in every step.
     """
     jacobians._check_semantics(semantics)
@@ -256,8 +268,7 @@ def chain(model: Model, params: dict, steps: int, rng: np.random.Generator, sema
     log10_scale = np.zeros(draws)
     norms = []
     for step in range(1, steps + 1):
-        xs = {name: (rng.normal(size=(draws, model.m, 1)) if inputs == "normal" else np.zeros((draws, model.m, 1)))
-              for name in model.inputs}
+        xs = _inputs(model, inputs, step, rng, draws)
         previous = {f"{s}_prev": state[s] for s in model.state}
         _, nodes = run_capturing_locals(model.cell, {**arguments, **xs, **previous})
         values = linear.values(params, state, nodes)
@@ -292,9 +303,8 @@ def run(model: Model, params: dict, steps: int, rng: np.random.Generator, inputs
     state = initial or {s: np.zeros((draws, model.n, 1)) for s in model.state}
     arguments = _cell_arguments(model, params, draws)
     history = [dict(state)]
-    for _ in range(steps):
-        xs = {name: (rng.normal(size=(draws, model.m, 1)) if inputs == "normal" else np.zeros((draws, model.m, 1)))
-              for name in model.inputs}
+    for step in range(1, steps + 1):
+        xs = _inputs(model, inputs, step, rng, draws)
         previous = {f"{s}_prev": state[s] for s in model.state}
         _, nodes = run_capturing_locals(model.cell, {**arguments, **xs, **previous})
         history.append({**xs, **{k: nodes[k] for k in model.equations}})

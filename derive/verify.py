@@ -155,8 +155,7 @@ def _compare(hand, exact, symbols, points, settings: Settings, labels=()) -> dic
             result["entries"] = [{"label": label, "equal": bool(e <= settings.tolerance),
                                   "max_rel_err": number(e, 3)} for label, e in zip(labels, entry_errors)]
         if not equal:
-            used = sorted((hand.free_symbols | exact.free_symbols) if hasattr(hand, "free_symbols")
-                          else exact.free_symbols, key=str)
+            used = sorted(hand.free_symbols | exact.free_symbols, key=str)
             result["counterexample"] = {
                 "point": {sympy.latex(s): number(values[s]) for s in used if s in values},
                 "hand": _display(a), "exact": _display(b), "rel_err": number(error, 3)}
@@ -182,17 +181,20 @@ def _readable(expr, model):
 
 @verify.register
 def _(question: Equal, settings: Settings = Settings()) -> Verdict:
-    hand = question.hand if isinstance(question.hand, sympy.MatrixBase) else sympy.sympify(question.hand)
-    sides = {"full": question.full}
+    def expression(value):
+        return value if isinstance(value, sympy.MatrixBase) else sympy.sympify(value)
+
+    hand = expression(question.hand)
+    sides = {"full": expression(question.full)}
     if question.truncated is not None:
-        sides["truncated"] = question.truncated
+        sides["truncated"] = expression(question.truncated)
     for name, exact in sides.items():
         if _shape(exact) != _shape(hand):
             raise VerificationError(f"the hand formula has shape {_shape(hand)} but the exact {name} "
                                     f"result has shape {_shape(exact)}")
     symbols = set()
     for expr in [hand, *sides.values()]:
-        symbols |= sympy.sympify(expr).free_symbols if not isinstance(expr, sympy.MatrixBase) else expr.free_symbols
+        symbols |= expr.free_symbols
     symbols = sorted(symbols, key=str)
     if question.labels and len(question.labels) != len(_entries(hand)):
         raise VerificationError(f"{len(question.labels)} labels for {len(_entries(hand))} entries")
