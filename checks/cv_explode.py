@@ -103,11 +103,12 @@ def gate_paths():
 @claim("cv-explode.lstm-can-explode", where="best answer, conclusion",
        printed=r"\text{RNNs with LSTM units can also suffer from exploding gradients}", verbatim=False,
        statement="Other paths than the cell state may cause the gradient to explode.",
-       reading="Peephole LSTM, n = 16, PyTorch initialisation, inputs N(0, 1), T = 200, 10 draws; "
-               "R_o, R_i, R_f, R_z multiplied by 1 to 32, one at a time and all together: some setting "
-               "must give a positive median per-step rate of log10‖∂h_T/∂h_0‖.")
+       reading="Experiment 3: peephole LSTM, PyTorch initialisation, inputs N(0, 1) (n, T and draws in the "
+               "caption); R_o, R_i, R_f, R_z multiplied by 1 to 32, one at a time and all together: some "
+               "setting must give a positive fitted per-step rate of log10‖∂h_T/∂h_0‖.")
 def lstm_can_explode():
     def holds(numbers):
         return any(value > 0 for key, value in numbers.items() if key.startswith("rate["))
 
-    return Experiment("some scaling gives sustained growth", experiments.lstm_explosion, holds)
+    return Experiment("some scaling gives sustained growth", experiments.lstm_explosion, holds,
+                      figure="lstm-explosion")

@@ -84,8 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_selection(report)
     report.add_argument("--seed", type=_nonnegative_int, default=20240531,
                         help="seed of the random points and experiments (default: 20240531)")
-    report.add_argument("--points", type=_positive_int, default=200,
-                        help="random points per numeric comparison (default: 200)")
+    report.add_argument("--points", type=_positive_int, default=None,
+                        help="random points per numeric comparison (default: 200; 50 with --quick)")
+    report.add_argument("--quick", action="store_true",
+                        help="a fast preview: experiments with fewer draws and shorter spans, 50 points")
     report.add_argument("--digits", type=_positive_int, default=30,
                         help="significant digits of the numeric comparisons (default: 30; at least 20)")
     report.add_argument("--budget", type=_positive_float, default=10.0, metavar="SECONDS",
@@ -109,7 +111,8 @@ def _report(args) -> int:
 
     if args.digits < 20:
         raise DeriveError(f"--digits must be at least 20 (got {args.digits}): the tolerance is 10^-(digits-10)")
-    settings = Settings(points=args.points, digits=args.digits, seed=args.seed, budget=args.budget)
+    points = args.points or (50 if args.quick else 200)
+    settings = Settings(points=points, digits=args.digits, seed=args.seed, budget=args.budget, quick=args.quick)
     config = ReportConfig(output=args.output, patterns=tuple(args.claims), files=tuple(args.files),
                           settings=settings, pdf=not args.no_pdf, jobs=args.jobs,
                           verbosity=0 if args.quiet else 2 if args.verbose else 1)

@@ -28,10 +28,24 @@ from derive.trace import run_capturing_locals
 
 @dataclass(frozen=True)
 class Coupling:
-    """One block ∂s_t/∂r_{t-1} = diag(direct) + Σ diag(gain) · weight, as lambdified pieces."""
+    """One block ∂s_t/∂r_{t-1} = diag(direct) + Σ diag(gain) · weight, as scalar SymPy expressions."""
 
-    direct: object  # callable(values) -> (B, n) array, or None
-    mixed: tuple  # ((gain callable, weight name), ...)
+    direct: object  # SymPy expression in the step's scalar symbols (0 when there is none)
+    mixed: tuple  # ((gain expression, weight name), ...)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every coefficient of the one-step blocks in one lambdified function (common subexpressions shared).
+
+    For each previous state r: `direct[r][s]` and `gains[r][s][k]` index the
+    function's outputs (None: zero), `weights[r]` names the matrices that multiply r.
+    """
+
+    function: object
+    direct: dict
+    weights: dict
+    gains: dict
 
 
 def _lambdify(expr, symbols):
@@ -56,6 +70,7 @@ class Linearization:
         self.matrix_params = {name for name, shape in model.resized(2).param_shapes.items() if shape[1] > 1}
         self.symbols = sorted(self._step_symbols(scalar), key=str)
         self.mixing = self._mixing_nodes(scalar)
+        self._plans: dict = {}
         self.couplings = self._couplings(scalar, truncated=False)
         self.truncated_couplings = self._couplings(scalar, truncated=True) if model.gates else self.couplings
         self.recurrent = sorted({w for c in self.couplings.values() for _, w in c.mixed})
@@ -93,10 +108,13 @@ class Linearization:
         return mixing
 
     def _function(self, expr):
-        leftovers = {s for s in expr.free_symbols if s not in self.symbols}
+        self._check_elementwise([expr])
+        return _lambdify(expr, self.symbols)
+
+    def _check_elementwise(self, exprs) -> None:
+        leftovers = {s for e in exprs for s in e.free_symbols if s not in self.symbols}
         if leftovers:
             raise ModelError(f"{self.model.name}: an elementwise derivative still holds {sorted(map(str, leftovers))}")
-        return _lambdify(expr, self.symbols)
 
     def _couplings(self, scalar: Model, truncated: bool) -> dict:
         """Each block as {None: direct, weight: gain}: diag(direct) + Σ diag(gain) · weight.
@@ -138,10 +156,32 @@ class Linearization:
             for s in scalar.state:
                 total = derivative(expanded[s][0, 0], r, totals)
                 direct = self._collapsed(total.pop(None), scalar)
-                mixed = tuple((self._function(self._collapsed(g, scalar)), w) for w, g in sorted(total.items())
+                mixed = tuple((self._collapsed(g, scalar), w) for w, g in sorted(total.items())
                               if self._collapsed(g, scalar) != 0)
-                couplings[(s, r)] = Coupling(None if direct == 0 else self._function(direct), mixed)
+                self._check_elementwise([direct] + [g for g, _ in mixed])
+                couplings[(s, r)] = Coupling(direct, mixed)
         return couplings
+
+    def plan(self, semantics: str) -> Plan:
+        """The compiled coefficients of the full or truncated blocks (made once per semantics)."""
+        if semantics not in self._plans:
+            couplings = self.truncated_couplings if semantics == "truncated" else self.couplings
+            outputs: list = []
+
+            def slot(expr):
+                if expr == 0:
+                    return None
+                outputs.append(expr)
+                return len(outputs) - 1
+
+            states = self.model.state
+            direct = {r: [slot(couplings[(s, r)].direct) for s in states] for r in states}
+            weights = {r: tuple(sorted({w for s in states for _, w in couplings[(s, r)].mixed})) for r in states}
+            gains = {r: [[slot(next((g for g, name in couplings[(s, r)].mixed if name == w), 0))
+                          for w in weights[r]] for s in states] for r in states}
+            function = sympy.lambdify(self.symbols, outputs, modules=[NUMPY_NAMESPACE, "numpy"], cse=True)
+            self._plans[semantics] = Plan(function, direct, weights, gains)
+        return self._plans[semantics]
 
     @staticmethod
     def _collapsed(expr, scalar: Model):
@@ -238,62 +278,82 @@ def _inputs(model: Model, inputs, step: int, rng: np.random.Generator, draws: in
 class ChainResult:
     """Multi-step Jacobian of the first state at the last step w.r.t. the first state at step 0."""
 
-    log10_norms: np.ndarray  # (steps, draws): log10 of the spectral norm of ∂c_k/∂c_0 after each step k
+    log10_norms: np.ndarray  # (records, draws): log10 of the spectral norm of ∂target_k/∂source_0 at each record
     log10_scale: np.ndarray  # (draws,): the factor taken out of `jacobian`
     jacobian: np.ndarray  # (draws, n, n), equal to ∂c_T/∂c_0 divided by 10**log10_scale
     blocks: dict  # state -> (draws, n, n): ∂s_T/∂c_0 divided by 10**log10_scale
 
 
+CHUNK_ELEMENTS = 2 ** 21  # coefficient arrays are made for this many (step × draw × unit) values at a time
+
+
 def chain(model: Model, params: dict, steps: int, rng: np.random.Generator, semantics: str = "full",
-          inputs: str = "normal", initial: dict | None = None, record_every: int = 1,
-          source: str | None = None) -> ChainResult:
+          inputs="normal", initial: dict | None = None, record_every: int = 1,
+          source: str | None = None, target: str | None = None) -> ChainResult:
     """Exact ∂(state_T)/∂(source_0) along a NumPy run of the cell, for every draw at once.
 
     `source` is the state perturbed at step 0 (default: the first state, c);
     the other initial states are held, as the (c_0, h_0) of an unrolled network
     are independent. Inputs are N(0, 1) (`inputs='zero'` for none, or an
-    array of shape (steps, draws, m, 1)). With
-    semantics 'truncated' the gates are held constant in every step.
+    array of shape (steps, draws, m, 1)). With semantics 'truncated' the gates
+    are held constant in every step. Every `record_every` steps the log10 of
+    the spectral norm of ∂target_k/∂source_0 is recorded (0: only at the end).
+
+    The run goes in chunks of steps: the cell runs forward through a chunk, the
+    blocks' coefficients of the whole chunk come from one vectorised call, and
+    then the perturbation matrix is carried through the chunk's blocks.
     """
     jacobians._check_semantics(semantics)
+    plan = linearization(model).plan(semantics)
     linear = linearization(model)
-    couplings = linear.truncated_couplings if semantics == "truncated" else linear.couplings
     draws = next(iter(params.values())).shape[0] if params else 1
-    n = model.n
-    source = source or model.state[0]
-    state = initial or {s: np.zeros((draws, n, 1)) for s in model.state}
-    perturbation = {s: np.zeros((draws, n, n)) for s in model.state}
-    perturbation[source] = np.broadcast_to(np.eye(n), (draws, n, n)).copy()
+    n, states = model.n, model.state
+    source = source or states[0]
+    target = target or states[0]
+    if source not in states or target not in states:
+        raise ModelError(f"source and target must be states of {model.name}: {', '.join(states)}")
+    state = initial or {s: np.zeros((draws, n, 1)) for s in states}
+    perturbation = np.zeros((draws, len(states), n, n))  # block s holds ∂s_k/∂source_0, rescaled
+    perturbation[:, states.index(source)] = np.eye(n)
     arguments = _cell_arguments(model, params, draws)
+    stacks = {r: np.concatenate([params[w] for w in plan.weights[r]], axis=-2) for r in states if plan.weights[r]}
     log10_scale = np.zeros(draws)
     norms = []
-    for step in range(1, steps + 1):
-        xs = _inputs(model, inputs, step, rng, draws)
-        previous = {f"{s}_prev": state[s] for s in model.state}
-        _, nodes = run_capturing_locals(model.cell, {**arguments, **xs, **previous})
-        values = linear.values(params, state, nodes)
-        products: dict = {}
-        updated = {}
-        for s in model.state:
-            total = np.zeros((draws, n, n))
-            for r in model.state:
-                coupling = couplings[(s, r)]
-                if coupling.direct is not None:
-                    total += np.broadcast_to(coupling.direct(*values), (draws, n))[..., None] * perturbation[r]
-                for gain, weight in coupling.mixed:
-                    if (weight, r) not in products:
-                        products[(weight, r)] = params[weight] @ perturbation[r]
-                    total += np.broadcast_to(gain(*values), (draws, n))[..., None] * products[(weight, r)]
-            updated[s] = total
-        scale = np.max([np.abs(m).max(axis=(-2, -1)) for m in updated.values()], axis=0)
-        scale = np.where(scale > 0, scale, 1.0)
-        perturbation = {s: m / scale[:, None, None] for s, m in updated.items()}
-        log10_scale += np.log10(scale)
-        state = {s: nodes[s] for s in model.state}
-        if step % record_every == 0 or step == steps:
-            with np.errstate(divide="ignore"):
-                norms.append(np.log10(np.linalg.norm(perturbation[model.state[0]], 2, axis=(-2, -1))) + log10_scale)
-    return ChainResult(np.array(norms), log10_scale, perturbation[model.state[0]], perturbation)
+    chunk = max(1, CHUNK_ELEMENTS // (draws * n))
+    for start in range(1, steps + 1, chunk):
+        length = min(chunk, steps + 1 - start)
+        recorded = []
+        for step in range(start, start + length):
+            xs = _inputs(model, inputs, step, rng, draws)
+            previous = {f"{s}_prev": state[s] for s in states}
+            _, nodes = run_capturing_locals(model.cell, {**arguments, **xs, **previous})
+            recorded.append(linear.values(params, state, nodes))
+            state = {s: nodes[s] for s in states}
+        values = [np.stack([step_values[k] for step_values in recorded]) for k in range(len(linear.symbols))]
+        outputs = [np.broadcast_to(np.asarray(v, dtype=float), (length, draws, n)) for v in plan.function(*values)]
+        zero = np.zeros((length, draws, n))
+        direct = {r: np.stack([outputs[i] if i is not None else zero for i in plan.direct[r]], axis=2)
+                  for r in states if any(i is not None for i in plan.direct[r])}
+        gains = {r: np.stack([np.stack([outputs[i] if i is not None else zero for i in row], axis=2)
+                              for row in plan.gains[r]], axis=2) for r in stacks}  # (length, draws, S, k, n)
+        for offset in range(length):
+            updated = np.zeros_like(perturbation)
+            for r, coefficients in direct.items():
+                updated += coefficients[offset][..., None] * perturbation[:, states.index(r), None]
+            for r, stacked in stacks.items():
+                products = (stacked @ perturbation[:, states.index(r)]).reshape(draws, -1, n, n)
+                updated += np.einsum("dskn,dknm->dsnm", gains[r][offset], products)
+            scale = np.abs(updated).max(axis=(1, 2, 3))
+            scale = np.where(scale > 0, scale, 1.0)
+            perturbation = updated / scale[:, None, None, None]
+            log10_scale += np.log10(scale)
+            step = start + offset
+            if (record_every and step % record_every == 0) or step == steps:
+                with np.errstate(divide="ignore"):
+                    norm = np.linalg.norm(perturbation[:, states.index(target)], 2, axis=(-2, -1))
+                    norms.append(np.log10(norm) + log10_scale)
+    blocks = {s: perturbation[:, k] for k, s in enumerate(states)}
+    return ChainResult(np.array(norms), log10_scale, blocks[states[0]], blocks)
 
 
 def run(model: Model, params: dict, steps: int, rng: np.random.Generator, inputs: str = "normal",

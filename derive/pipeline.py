@@ -12,7 +12,7 @@ from pathlib import Path
 
 from derive import claims as claims_module
 from derive.errors import ClaimError, TexMissingError
-from derive.report import json_report, pdf, tex
+from derive.report import figures, json_report, pdf, tex
 from derive.report.files import write_atomic
 from derive.verify import Settings, verify
 
@@ -102,6 +102,22 @@ def load_claims(config: ReportConfig) -> list:
     return claims
 
 
+def write_figures(results, output: Path, seed: int):
+    """Draw each experiment's figure from its evidence: (files written, figure name -> LaTeX block)."""
+    files, blocks = [], {}
+    for _, verdict in results:
+        name = verdict.evidence.get("figure")
+        if not name or "series" not in verdict.evidence or name in blocks:
+            continue
+        path = output / f"fig-{name}.pdf"
+        write_atomic(path, figures.render(name, verdict.evidence))
+        files.append(path)
+        blocks[name] = ("\\begin{figure}[htbp]\\centering\\includegraphics[width=%s]{%s}\\caption{%s}"
+                        "\\end{figure}" % ("\\linewidth" if figures.FIGURES[name][1][0] > 5 else "0.68\\linewidth",
+                                            path.name, figures.caption(name, verdict.evidence, seed)))
+    return files, blocks
+
+
 def run_report(config: ReportConfig) -> ReportResult:
     """The main job; raises DeriveError subclasses on bad input, returns what was written."""
     progress = Progress(config.verbosity)
@@ -111,15 +127,19 @@ def run_report(config: ReportConfig) -> ReportResult:
     results = verify_all(claims, config.settings, config.jobs, progress)
     output = Path(config.output)
     info = versions()
+    figure_files, figure_blocks = write_figures(results, output, config.settings.seed)
+    if figure_files:
+        progress(f"drew {len(figure_files)} figures")
     tex_path, json_path = output / "report.tex", output / "report.json"
-    write_atomic(tex_path, tex.render(results, title=config.title, settings=config.settings, versions=info))
+    write_atomic(tex_path, tex.render(results, title=config.title, settings=config.settings, versions=info,
+                                      figures=figure_blocks))
     write_atomic(json_path, json_report.render(results, settings=config.settings, versions=info))
     progress(f"wrote {tex_path} and {json_path}")
-    result = ReportResult(results, [tex_path, json_path])
+    result = ReportResult(results, [tex_path, json_path, *figure_files])
     if config.pdf:
         progress("compiling the PDF")
         try:
-            result.written.append(pdf.compile_pdf(tex_path))
+            result.written.append(pdf.compile_pdf(tex_path, figure_files))
             progress(f"wrote {output / 'report.pdf'}")
         except TexMissingError as error:
             result.pdf_error = str(error)

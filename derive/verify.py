@@ -12,6 +12,7 @@ budget, and the method says which of the two decided.
 from __future__ import annotations
 
 import functools
+import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -37,6 +38,7 @@ class Settings:
     digits: int = 30
     seed: int = 20240531
     budget: float = proof.DEFAULT_BUDGET
+    quick: bool = False  # experiments: fewer draws, shorter spans
 
     @property
     def tolerance(self):
@@ -80,8 +82,9 @@ class Bound:
 class Experiment:
     """A statement about growth or decay, decided by numbers measured now.
 
-    `run(seed)` measures and returns a dict of named numbers; `holds(numbers)`
-    says whether the statement's prediction is met by them.
+    `run(seed)` (or `run(seed, quick=...)`) measures and returns a dict of
+    named numbers, optionally with a "series" entry of curves for `figure`;
+    `holds(numbers)` says whether the statement's prediction is met by them.
     """
 
     statement: str
@@ -350,9 +353,13 @@ def _(question: Bound, settings: Settings = Settings()) -> Verdict:
 # -- Experiment ----------------------------------------------------------------------------
 @verify.register
 def _(question: Experiment, settings: Settings = Settings()) -> Verdict:
-    numbers = question.run(settings.seed)
+    accepts_quick = "quick" in inspect.signature(question.run).parameters
+    numbers = dict(question.run(settings.seed, quick=settings.quick) if accepts_quick else question.run(settings.seed))
+    series = numbers.pop("series", None)
     holds = bool(question.holds(numbers))
     evidence = {"statement": question.statement, "numbers": numbers}
     if question.figure:
         evidence["figure"] = question.figure
+    if series is not None:
+        evidence["series"] = series
     return Verdict(AGREES if holds else DIFFERS, EXPERIMENT, evidence)

@@ -157,7 +157,7 @@ def _bound_evidence(verdict) -> list[str]:
 def _experiment_evidence(verdict, figures: dict) -> list[str]:
     e = verdict.evidence
     lines = [r"\field{Prediction tested}" + escape(e["statement"]) + "."]
-    items = [(escape(k), escape(str(v))) for k, v in e["numbers"].items()]
+    items = [(escape(k), escape(str(v))) for k, v in e["numbers"].items() if not isinstance(v, dict)]
     rows = []
     for start in range(0, len(items), 2):
         pair = items[start:start + 2] + [("", "")] * (2 - len(items[start:start + 2]))
@@ -165,6 +165,9 @@ def _experiment_evidence(verdict, figures: dict) -> list[str]:
     lines.append(r"\field{Measured}" + "\n" + r"{\small\begin{longtable}{@{}>{\raggedright\arraybackslash}p{4.6cm}"
                  r">{\raggedright\arraybackslash}p{3.4cm}>{\raggedright\arraybackslash}p{4.6cm}"
                  r">{\raggedright\arraybackslash}p{3.4cm}@{}}" + "\n".join(rows) + r"\end{longtable}}")
+    for key, value in e["numbers"].items():
+        if isinstance(value, dict):
+            lines.append(r"\field{%s}" % escape(key.capitalize()) + _point(value) + ".")
     if e.get("figure") and e["figure"] in figures:
         lines.append(figures[e["figure"]])
     return lines
