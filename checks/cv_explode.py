@@ -1,12 +1,15 @@
 """Claims of the Cross Validated thread "Why can RNNs with LSTM units also suffer from 'exploding gradients'?".
 
+The δ-notation equation of the CEC paragraph is in cv_explode.toml; the rest
+cannot be written as an equation of the notation and stays here.
+
 The answer follows the backpropagation formulas of Greff et al. (2015),
 "LSTM: A Search Space Odyssey", appendix A.2, so the model is their peephole
 ("vanilla") LSTM; y^t there is h_t here, and δq^t = ∂L/∂q^t.
 """
 import sympy
 
-from derive import adjoints, experiments, jacobians, models
+from derive import experiments, jacobians, models
 from derive.claims import Source, claim
 from derive.notation import diag, dsigma, dtanh, hadamard, matmul, stack, tanh, transpose
 from derive.verify import Equal, Experiment
@@ -18,24 +21,7 @@ PEEPHOLE = models.lstm_peephole(n=2)
 SCALAR = models.lstm_peephole()
 
 
-def _delta(name, time=0):
-    return adjoints.delta(PEEPHOLE, name, time)
-
-
-@claim("cv-explode.cec-term", where="best answer, CEC paragraph",
-       printed=r"\delta c^t = \dots + \delta c^{t+1} \odot f^{t+1}",
-       reading="The dots are the other terms of Greff et al. (2015), eq. A.2: "
-               "δy^t ⊙ o^t ⊙ tanh'(c^t) + p_o ⊙ δō^t + p_i ⊙ δī^{t+1} + p_f ⊙ δf̄^{t+1}; "
-               "δq^t = ∂L/∂q^t for L = Σ_τ Δ^τ · y^τ with drawn Δ^τ; vector case n = 2, ⊙ elementwise.")
-def cec_term():
-    s, later = PEEPHOLE.at(0), PEEPHOLE.at(1)
-    hand = (hadamard(_delta("h"), s.o, dtanh(s.c)) + hadamard(s.p_o, _delta("o_bar"))
-            + hadamard(s.p_i, _delta("i_bar", 1)) + hadamard(s.p_f, _delta("f_bar", 1))
-            + hadamard(_delta("c", 1), later.f))
-    return Equal(hand, _delta("c"), PEEPHOLE, extra=adjoints.binder,
-                 canonical=lambda expr: adjoints.expand_rule(expr, PEEPHOLE, [("c", 0)]))
-
-
+# Not in cv_explode.toml: the condition f^{t+1} = 1 substituted into the exact derivative has no notation there.
 @claim("cv-explode.lossless-when-f1", where="best answer, CEC paragraph",
        printed=r"f^{t+1} = 1:\ \delta c^{t+1} \text{ accumulates to } \delta c^t \text{ losslessly}",
        verbatim=False,
@@ -77,6 +63,7 @@ def _two_step_exact(gate: str):
     return transpose(matmul(jacobians.gate_route(PEEPHOLE, gate, 2), jacobians.gate_route(PEEPHOLE, gate, 1)))
 
 
+# Not in cv_explode.toml: a chain of arrows (←) between adjoints is a path, not an equation of the notation.
 @claim("cv-explode.output-gate-path", where="best answer, second part",
        printed=r"\delta y^t \leftarrow R^T_o \delta o^{t+1} \leftarrow \delta y^{t+1} \leftarrow R^T_o \delta o^{t+2}",
        reading="δo is the output gate's pre-activation adjoint δō of Greff et al.; the path's linear map "
@@ -86,6 +73,7 @@ def output_gate_path():
     return Equal(_two_step_hand("o"), _two_step_exact("o"), PEEPHOLE)
 
 
+# Not in cv_explode.toml: a sentence about three paths, checked with the linear maps composed here.
 @claim("cv-explode.gate-paths", where="best answer, second part",
        printed=r"\text{paths through the input and forget gates and the block input multiply } "
                r"R^T_i, R^T_f, R^T_z \text{ in the same way}", verbatim=False,
@@ -100,6 +88,7 @@ def gate_paths():
                  PEEPHOLE, labels=tuple(f"R_{g}, entry {k + 1}" for g in gates for k in range(4)))
 
 
+# Not in cv_explode.toml: a statement about growth, decided by an experiment.
 @claim("cv-explode.lstm-can-explode", where="best answer, conclusion",
        printed=r"\text{RNNs with LSTM units can also suffer from exploding gradients}", verbatim=False,
        statement="Other paths than the cell state may cause the gradient to explode.",

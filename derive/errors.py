@@ -25,3 +25,37 @@ class ReportError(DeriveError):
 
 class TexMissingError(ReportError):
     """No TeX engine is installed: the .tex and .json were written, the PDF was not."""
+
+
+class ClaimsFileError(ClaimError):
+    """A claims file (.toml) cannot be used at all: unreadable, not TOML, unknown keys, bad model options."""
+
+
+class InputTooLargeError(ClaimsFileError):
+    """A claims file, a formula or a range in it exceeds derive's limits; it is refused before any work."""
+
+
+class NotationError(ClaimError):
+    """A formula in the articles' notation cannot be read; `position` is the offending character's offset.
+
+    The formula text and position let the claims file loader name the line and
+    column and draw a caret under the culprit.
+    """
+
+    def __init__(self, message: str, position: int | None = None, formula=None):
+        super().__init__(message)
+        self.message = message
+        self.position = position
+        self.formula = formula  # the derive.parser.Formula the position refers to
+
+
+class FormulaSyntaxError(NotationError):
+    """The formula does not follow the notation's grammar (derive/notation_grammar.lark)."""
+
+
+class UnknownSymbolError(NotationError):
+    """A symbol the claim's model does not know; the message lists the ones it knows."""
+
+
+class ShapeMismatchError(NotationError):
+    """Two operands, or the two sides of a claim, have shapes that do not fit together."""

@@ -1,0 +1,320 @@
+"""Claims files: TOML holding claims in the articles' LaTeX notation, read into derive.claims.Claim objects.
+
+    [source]
+    key = "mine"
+    title = "My LSTM tutorial"
+    site = "my blog"
+
+    [[claim]]
+    id = "mine.forget"
+    where = "eq. (3)"
+    model = { name = "lstm_forget", n = 1, bias = false }
+    latex = '''\\frac{\\partial c_t}{\\partial c_{t-1}} = f_t'''
+    expect = "agrees-when-truncated"
+
+Top-level `model`, `semantics`, `aliases`, `define`, `variables`, `domain` and
+`values` are defaults for every claim; a claim's own keys override them (its
+tables key by key). The file is read with tomllib and every formula with
+derive.parser: nothing in it is ever executed. Limits: a file of at most
+LARGEST_FILE bytes and MOST_CLAIMS claims, formulas of at most
+derive.parser.LONGEST_FORMULA characters, models of at most MOST_UNITS units;
+anything larger is refused before any work. The `printed` formula of each
+Claim is the very text that was parsed.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import tomllib
+
+import lark
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from derive import models, parser
+from derive.claims import Claim, Source, _ID
+from derive.errors import ClaimError, ClaimsFileError, InputTooLargeError, NotationError
+from derive.formula_names import base_key
+from derive.statement import Spec, definition, question
+
+LARGEST_FILE = 256 * 1024  # bytes
+MOST_CLAIMS = 200
+MOST_UNITS = 3
+MOST_VALUES = 30  # numbers in one `values` list
+EXPECTATIONS = ("agrees", "differs", "agrees-when-truncated")
+SEMANTICS = ("full", "truncated")
+_SHARED = {"model", "semantics", "aliases", "define", "variables", "domain", "values"}
+FILE_KEYS = {"source", "claim"} | _SHARED
+CLAIM_KEYS = {"id", "where", "latex", "reading", "statement", "verbatim", "expect", "dots", "loss"} | _SHARED
+SOURCE_KEYS = {"key", "title", "site", "author", "url"}
+_OPTION_TYPES = {"n": int, "m": int, "bias": bool, "activation": str, "form": str}
+
+
+@dataclass
+class Entry:
+    """One claim of a file: the Claim when it could be read, else the error saying why; its `expect`."""
+
+    id: str
+    claim: Claim | None = None
+    error: ClaimError | None = None
+    expect: str | None = None
+
+
+@dataclass
+class ClaimsFile:
+    name: str  # the path, or "<stdin>"
+    source: Source
+    entries: list = field(default_factory=list)
+
+
+def _type(value, kind, what: str):
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise ClaimsFileError(f"{what} must be a {names.replace('str', 'string').replace('dict', 'table')}, "
+                              f"got {type(value).__name__}")
+    return value
+
+
+def _keys(table: dict, allowed: set, what: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ClaimsFileError(f"{what}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+                              f"allowed: {', '.join(sorted(allowed))}")
+
+
+@functools.cache
+def _model(name: str, options: tuple) -> models.Model:
+    return models.BUILDERS[name](**dict(options))
+
+
+def model_from(spec, what: str) -> models.Model | None:
+    """The model a claims file asks for: a builder name, a table with `name` and the builder's options, or "none"."""
+    if spec is None or spec == "none":
+        return None
+    if isinstance(spec, str):
+        spec = {"name": spec}
+    _type(spec, dict, what)
+    name = spec.get("name")
+    if name not in models.BUILDERS:
+        raise ClaimsFileError(f"{what}: name must be one of {', '.join(models.BUILDERS)}, got {name!r}")
+    accepted = set(inspect.signature(models.BUILDERS[name]).parameters)
+    _keys(spec, accepted | {"name"}, f"{what} ({name})")
+    options = {}
+    for key, value in spec.items():
+        if key == "name":
+            continue
+        _type(value, _OPTION_TYPES.get(key, object), f"{what}.{key}")
+        if key in ("n", "m") and not 1 <= value <= MOST_UNITS:
+            raise InputTooLargeError(f"{what}.{key} = {value}: symbolic models have 1 to {MOST_UNITS} units")
+        if key == "activation" and value not in ("sigmoid", "tanh"):
+            raise ClaimsFileError(f"{what}.activation must be \"sigmoid\" or \"tanh\", got {value!r}")
+        if key == "form" and value not in ("arbel", "cv"):
+            raise ClaimsFileError(f"{what}.form must be \"arbel\" or \"cv\", got {value!r}")
+        options[key] = value
+    return _model(name, tuple(sorted(options.items())))
+
+
+def _text(data: bytes, name: str) -> str:
+    if len(data) > LARGEST_FILE:
+        raise InputTooLargeError(f"{name} is larger than {LARGEST_FILE} bytes; refused")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ClaimsFileError(f"{name} is not UTF-8 text: {error}") from None
+
+
+def read_path(path) -> ClaimsFile:
+    path = Path(path)
+    try:
+        if path.stat().st_size > LARGEST_FILE:
+            raise InputTooLargeError(f"{path} is larger than {LARGEST_FILE} bytes; refused")
+        with path.open("rb") as stream:
+            data = stream.read(LARGEST_FILE + 1)
+    except OSError as error:
+        raise ClaimsFileError(f"cannot read {path}: {error.strerror or error}") from None
+    return read_text(_text(data, str(path)), str(path))
+
+
+def read_bytes(data: bytes, name: str = "<stdin>") -> ClaimsFile:
+    return read_text(_text(data, name), name)
+
+
+def read_text(text: str, name: str) -> ClaimsFile:
+    """A claims file's claims; file-level problems raise ClaimsFileError, a claim's own problems stay in its Entry."""
+    if len(text.encode("utf-8")) > LARGEST_FILE:
+        raise InputTooLargeError(f"{name} is larger than {LARGEST_FILE} bytes; refused")
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ClaimsFileError(f"{name} is not valid TOML: {error}") from None
+    except RecursionError:
+        raise ClaimsFileError(f"{name} is nested too deeply to be a claims file") from None
+    _keys(document, FILE_KEYS, name)
+    source = _source(document.get("source"), name)
+    claims = document.get("claim")
+    if not isinstance(claims, list) or not claims or not all(isinstance(c, dict) for c in claims):
+        raise ClaimsFileError(f"{name} has no claims: add [[claim]] tables")
+    if len(claims) > MOST_CLAIMS:
+        raise InputTooLargeError(f"{name} has {len(claims)} claims; the limit is {MOST_CLAIMS}")
+    result = ClaimsFile(name, source)
+    seen: set = set()
+    for index, table in enumerate(claims, 1):
+        what = f"{name}, claim {index}"
+        _keys(table, CLAIM_KEYS, what)
+        claim_id = _type(table.get("id"), str, f"{what}: id")
+        if not _ID.match(claim_id):
+            raise ClaimsFileError(f"{what}: id {claim_id!r} must be letters, digits, '.', '_' or '-'")
+        if claim_id in seen:
+            raise ClaimsFileError(f"{name}: claim id {claim_id} is defined twice")
+        seen.add(claim_id)
+        merged = _merge(document, table)
+        expect = table.get("expect")
+        if expect is not None and expect not in EXPECTATIONS:
+            raise ClaimsFileError(f"claim {claim_id}: expect must be one of {', '.join(EXPECTATIONS)}, got {expect!r}")
+        entry = Entry(claim_id, expect=expect)
+        try:
+            entry.claim = _claim(merged, claim_id, source, text, name)
+        except NotationError as error:
+            entry.error = _located(error, text, name, claim_id)
+        result.entries.append(entry)
+    return result
+
+
+def _source(table, name: str) -> Source:
+    if not isinstance(table, dict):
+        raise ClaimsFileError(f"{name}: a [source] table with key, title and site is required")
+    _keys(table, SOURCE_KEYS, f"{name} [source]")
+    for key in SOURCE_KEYS:
+        if key in table:
+            _type(table[key], str, f"{name} [source] {key}")
+    missing = [k for k in ("key", "title", "site") if k not in table]
+    if missing:
+        raise ClaimsFileError(f"{name} [source] needs {', '.join(missing)}")
+    return Source(table["key"], table["title"], table["site"], table.get("author", ""), table.get("url", ""))
+
+
+def _merge(document: dict, table: dict) -> dict:
+    merged = {key: document[key] for key in _SHARED if key in document}
+    for key, value in table.items():
+        if key in ("aliases", "define", "domain", "values") and isinstance(value, dict) \
+                and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def _formula(text, label: str) -> parser.Formula:
+    _type(text, str, label)
+    return parser.parse(text.strip(), label)
+
+
+def notation_key(text: str, label: str) -> str:
+    """The table key a name stands for in `aliases`: s_t -> s, y^t -> y, z_{f,t} -> z_f, \\tilde{C} -> \\tilde{C}."""
+    formula = _formula(text, label)
+    node = formula.tree.children[0] if len(formula.tree.children) == 1 else None
+    while isinstance(node, lark.Tree) and node.data != "postfix" and len(node.children) == 1:
+        node = node.children[0]
+    if not isinstance(node, lark.Tree) or node.data != "postfix" or \
+            node.children[0].data not in ("name", "style", "decorated", "function"):
+        raise NotationError(f"{label}: an alias names one symbol, like s_t or \\tilde{{C}}", 0, formula)
+    key = base_key(node.children[0]) if node.children[0].data != "function" else str(node.children[0].children[0])
+    for script in node.children[1:]:
+        text_of_script = parser.text_of(script.children[0]) if script.data in ("sub", "sup") else "'"
+        parts = text_of_script.split(",")
+        if script.data == "sub" and parts[0] != "t":
+            key += "_" + parts[0]
+        if parts[-1] != "t" and (script.data == "sup" or len(parts) > 1):
+            raise NotationError(f"{label}: the time of an alias is written t, as in s_t or y^t", 0, formula)
+    return key
+
+
+def _claim(table: dict, claim_id: str, source: Source, text: str, name: str) -> Claim:
+    for key in ("where", "latex"):
+        if key not in table:
+            raise ClaimsFileError(f"claim {claim_id} needs {key}")
+        _type(table[key], str, f"claim {claim_id}: {key}")
+    formula = _formula(table["latex"], "latex")
+    semantics = table.get("semantics", "full")
+    if semantics not in SEMANTICS:
+        raise ClaimsFileError(f"claim {claim_id}: semantics must be full or truncated, got {semantics!r}")
+    model = model_from(table.get("model"), f"claim {claim_id}: model")
+    aliases = {notation_key(k, f"aliases key {k}"): notation_key(_type(v, str, f"alias {k}"), f"alias {k}")
+               for k, v in _type(table.get("aliases", {}), dict, "aliases").items()}
+    definitions = dict(definition(_formula(k, f"define key {k}"), _formula(v, f"define {k}"))
+                       for k, v in _type(table.get("define", {}), dict, "define").items())
+    variables = tuple(notation_key(_type(v, str, "a variable"), f"variable {v}")
+                      for v in _type(table.get("variables", []), list, "variables"))
+    domain = {}
+    for key, ends in _type(table.get("domain", {}), dict, "domain").items():
+        if not isinstance(ends, list) or len(ends) != 2:
+            raise ClaimsFileError(f"claim {claim_id}: domain of {key} must be [low, high]")
+        domain[key] = tuple(ends)
+    values = {}
+    for key, items in _type(table.get("values", {}), dict, "values").items():
+        listed = items if isinstance(items, list) else [items]
+        if not listed or len(listed) > MOST_VALUES or not all(isinstance(v, int) and not isinstance(v, bool)
+                                                                and abs(v) <= 30 for v in listed):
+            raise ClaimsFileError(f"claim {claim_id}: values of {key} must be 1 to {MOST_VALUES} whole numbers "
+                                  f"between -30 and 30")
+        values[key] = items
+    loss = table.get("loss")
+    if loss is not None:
+        _type(loss, dict, f"claim {claim_id}: loss")
+        _keys(loss, {"symbol", "of"}, f"claim {claim_id}: loss")
+        loss = (_formula(loss.get("symbol"), "loss symbol"), _formula(loss.get("of"), "loss of"))
+    dots = _formula(table["dots"], "dots") if "dots" in table else None
+    spec = Spec(formula, model, semantics, aliases, variables, domain, values, definitions, dots, loss)
+    reading = table.get("reading") or _reading(model, semantics, values)
+    return Claim(id=claim_id, source=source, where=table["where"], printed=formula.text,
+                 reading=_type(reading, str, "reading"), build=functools.partial(_build, spec, claim_id, text, name),
+                 statement=_type(table.get("statement", ""), str, "statement"),
+                 verbatim=_type(table.get("verbatim", True), bool, "verbatim"))
+
+
+def _reading(model, semantics: str, values: dict) -> str:
+    if model is None:
+        described = "No model: free variables only"
+    else:
+        size = "scalar" if model.n == 1 else f"n = {model.n}"
+        described = f"{model.title.split('$')[0].strip(' ,')}, {size}" + ("" if model.bias else ", no biases")
+    given = "; ".join(f"{k} = {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in values.items())
+    return (f"{described}; derivatives in the hand formula taken in the {semantics} semantics, the reference "
+            f"side computed exactly in both" + (f"; {given}" if given else "") + ". Parsed from the claims file.")
+
+
+def _build(spec: Spec, claim_id: str, text: str, name: str):
+    try:
+        return question(spec)
+    except NotationError as error:
+        raise _located(error, text, name, claim_id) from None
+    except (TypeError, ValueError, ArithmeticError, AttributeError, RecursionError) as error:
+        # SymPy refusing an operation the grammar allowed (e.g. a power it cannot form) is still bad input.
+        raise NotationError(f"{name}: claim {claim_id}: the formula cannot be evaluated: "
+                            f"{type(error).__name__}: {error}") from None
+
+
+def _located(error: NotationError, text: str, name: str, claim_id: str) -> NotationError:
+    """The error with the file, the claim, line and column, and the formula with a caret."""
+    formula, where = error.formula, name
+    if formula is None or error.position is None:
+        return type(error)(f"{name}: claim {claim_id}: {error.message}", error.position, formula)
+    anchor = max(text.find(f'"{claim_id}"'), text.find(f"'{claim_id}'"), 0)
+    found = text.find(formula.text, anchor) if formula.text else -1
+    if found >= 0:
+        line, column = parser.locate(text, found + error.position)
+        where = f"{name}:{line}:{column}"
+    else:
+        line, column = parser.locate(formula.text, error.position)
+        where = f"{name}, {formula.label} line {line}, column {column}"
+    message = f"{where}: claim {claim_id} ({formula.label}): {error.message}\n{parser.caret(formula.text, error.position)}"
+    return type(error)(message, error.position, formula)
+
+
+def load(path) -> list[Claim]:
+    """The claims of a claims file, for derive.claims.load: every claim must read cleanly."""
+    document = read_path(path)
+    errors = [entry.error for entry in document.entries if entry.error is not None]
+    if errors:
+        raise ClaimError("\n".join(str(e) for e in errors))
+    return [entry.claim for entry in document.entries]

@@ -1,0 +1,288 @@
+"""Formulas in the articles' notation evaluated to SymPy: a parse tree read against a model's symbol table.
+
+Reading rules (what the README and the report call "the notation"):
+- c_t, c_{t-1}, f^{t+1}: a quantity at a time relative to the claim's step t;
+  with `values = {t = 1}` in the claims file, t and all times become absolute
+  steps. On a timed quantity without a subscript, the superscript is the time
+  (Greff et al.'s c^t); otherwise a superscript is a power, and ^T or ^\\top a transpose.
+- \\cdot, \\times and juxtaposition are the product; between a column v and a
+  square matrix M, `v \\cdot M` is diag(v) M (the Jacobian reading of σ'(z)·W).
+  \\odot, \\otimes, \\circ are elementwise and bind tighter; \\oplus is +.
+- W_f \\cdot [h_{t-1}, x_t] = W_fh h_{t-1} + W_fx x_t (see derive.symbols_table).
+- \\prod_{k=a}^{b} multiplies later terms on the left (the chain rule's order);
+  \\sum adds; both take the rest of the product as their body.
+- \\frac{\\partial a}{\\partial b} is the exact derivative (derive.partials), in the
+  semantics the reader was made with; \\delta q^t is the adjoint ∂L/∂q^t.
+- \\dots stands for the terms the claims file names in `dots`, as a term of a sum only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import lark
+import sympy
+
+from derive.errors import NotationError, ShapeMismatchError
+from derive.models import scalar_or_matrix
+from derive.notation import stack
+from derive.formula_names import (Concat, Definition, Function, Loss, NameRules, Rel, Split,  # noqa: F401
+                                  simple)
+from derive.parser import Formula, position, text_of
+from derive.symbols_table import SymbolTable
+
+LARGEST_INDEX = 30  # |time offset|, absolute steps and bounds of \prod / \sum
+MOST_WORK = 400  # terms of \prod and \sum, definition uses and derivatives, per formula
+
+
+@dataclass
+class Context:
+    """Everything a formula is read against; shared by the readers of one claim."""
+
+    table: SymbolTable
+    definitions: dict = field(default_factory=dict)
+    dots: Formula | None = None
+    loss: Loss | None = None
+    work: int = 0
+
+    @property
+    def model(self):
+        return self.table.model
+
+
+def is_matrix(value) -> bool:
+    return isinstance(value, sympy.MatrixBase)
+
+
+def shape(value) -> tuple:
+    return value.shape if is_matrix(value) else (1, 1)
+
+
+class Reader(NameRules):
+    """Evaluates trees to SymPy values; `semantics` is that of the derivatives it meets."""
+
+    def __init__(self, context: Context, semantics: str = "full"):
+        self.context, self.semantics = context, semantics
+        self.formula: Formula | None = None
+        self._expanding: list = []
+
+    # -- entry points ----------------------------------------------------------------------
+    def evaluate(self, formula: Formula, tree=None, env: dict | None = None):
+        """The value of `tree` (default: the whole formula, which must be one expression) in `env`."""
+        if tree is None:
+            if len(formula.tree.children) != 1:
+                raise NotationError(f"{formula.label} must be one expression, not a relation", 0, formula)
+            tree = formula.tree.children[0]
+        saved, self.formula = self.formula, formula
+        try:
+            return self.plain(self.value(tree, dict(env or {})), tree)
+        finally:
+            self.formula = saved
+
+    def fail(self, node, message: str, error=NotationError):
+        raise error(message, position(node), self.formula)
+
+    def _spend(self, node, amount: int = 1) -> None:
+        self.context.work += amount
+        if self.context.work > MOST_WORK:
+            self.fail(node, f"the claim asks for more than {MOST_WORK} terms, definitions and derivatives")
+
+    # -- values ----------------------------------------------------------------------------
+    def value(self, node, env):
+        handler = getattr(self, "_" + node.data, None)
+        if handler is None:
+            self.fail(node, f"{node.data} cannot stand here")
+        return handler(node, env)
+
+    def plain(self, value, node):
+        """A split weight as its recurrent block, a concatenation as a column; a bare function is an error."""
+        if isinstance(value, Split):
+            return value.recurrent
+        if isinstance(value, Concat):
+            return stack(*[self.plain(p, node) for p in value.parts])
+        if isinstance(value, Function):
+            self.fail(node, "a function needs an argument in parentheses, e.g. \\sigma(z)")
+        return value
+
+    def _sum(self, node, env):
+        total, sign = None, 1
+        for child in node.children:
+            if isinstance(child, lark.Token):
+                sign = -1 if child.type == "MINUS" else 1
+                continue
+            term = self._term(child, env)
+            term = term if sign == 1 else self._negate(term, child)
+            total = term if total is None else self._add(total, term, child)
+        return total
+
+    def _term(self, signed, env):
+        leaf = simple(signed.children[-1])
+        if isinstance(leaf, lark.Tree) and leaf.data == "dots":
+            if self.context.dots is None:
+                self.fail(signed, "\\dots leaves terms out; say what they are with dots = '...' in the claim, "
+                                  "or the engine cannot check the formula")
+            value = self.evaluate(self.context.dots, None, env)
+            signs = [c for c in signed.children if isinstance(c, lark.Token) and c.type == "MINUS"]
+            return self._negate(value, signed) if signs else value
+        return self.value(signed, env)
+
+    def _signed(self, node, env):
+        value = self.value(node.children[-1], env)
+        if len(node.children) == 2 and node.children[0].type == "MINUS":
+            return self._negate(value, node)
+        return value
+
+    def _product(self, node, env):
+        result, operator = None, None
+        for child in node.children:
+            if isinstance(child, lark.Token):
+                operator = str(child)
+                continue
+            factor = self.value(child, env)
+            result = factor if result is None else self.multiply(result, factor, child, operator == "/")
+            operator = None
+        return result
+
+    def _bigop(self, node, env):
+        operator, index, lower, upper, body = node.children
+        name = text_of(index)
+        start, stop = self.integer(lower, env), self.integer(upper, env)
+        if stop - start + 1 > LARGEST_INDEX:
+            self.fail(node, f"{operator} over {stop - start + 1} terms: the limit is {LARGEST_INDEX}")
+        result = sympy.S.One if str(operator) == r"\prod" else sympy.S.Zero
+        for k in range(start, stop + 1):
+            self._spend(node)
+            term = self.plain(self.value(body, {**env, name: k}), body)
+            if str(operator) == r"\sum":
+                result = self._add(result, term, body)
+            else:  # later factors on the left: ∂c_k/∂c_{k-1} ⋯ ∂c_2/∂c_1
+                result = term if k == start else self.multiply(term, result, body)
+        return result
+
+    def _hprod(self, node, env):
+        if len(node.children) == 1:
+            return self.value(node.children[0], env)
+        result = None
+        for child in node.children:
+            if isinstance(child, lark.Token):
+                continue
+            factor = self.plain(self.value(child, env), child)
+            result = factor if result is None else self._hadamard(result, factor, child)
+        return result
+
+    # -- arithmetic with shapes ------------------------------------------------------------
+    def _negate(self, value, node):
+        return -self.plain(value, node)
+
+    def _add(self, a, b, node):
+        a, b = self.plain(a, node), self.plain(b, node)
+        if is_matrix(a) != is_matrix(b):
+            scalar, matrix = (a, b) if is_matrix(b) else (b, a)
+            if scalar == 0 or matrix.shape[1] == 1:  # 1 - σ(z) for a column z: elementwise
+                return a + scalar * sympy.ones(*matrix.shape) if is_matrix(a) else scalar * sympy.ones(*matrix.shape) + b
+            self.fail(node, f"cannot add a scalar and a {matrix.shape[0]}×{matrix.shape[1]} matrix", ShapeMismatchError)
+        if shape(a) != shape(b):
+            self.fail(node, f"cannot add shapes {shape(a)[0]}×{shape(a)[1]} and {shape(b)[0]}×{shape(b)[1]}",
+                      ShapeMismatchError)
+        return a + b
+
+    def _hadamard(self, a, b, node):
+        if not is_matrix(a) or not is_matrix(b):
+            return a * b
+        if a.shape != b.shape:
+            self.fail(node, f"elementwise product of shapes {a.shape[0]}×{a.shape[1]} and {b.shape[0]}×{b.shape[1]}",
+                      ShapeMismatchError)
+        return a.multiply_elementwise(b)
+
+    def multiply(self, a, b, node, divide: bool = False):
+        """a · b with the notation's shape rules (see the module docstring)."""
+        if isinstance(a, Split) and isinstance(b, Concat) and not divide:
+            if len(b.parts) != 2:
+                self.fail(node, f"{len(b.parts)} blocks in [...] for a weight with 2 blocks", ShapeMismatchError)
+            parts = [self.plain(p, node) for p in b.parts]
+            return self._add(self.multiply(a.recurrent, parts[0], node), self.multiply(a.input, parts[1], node), node)
+        if isinstance(a, Function):
+            self.fail(node, "a function needs its argument in parentheses, e.g. \\sigma(z)")
+        a, b = self.plain(a, node), self.plain(b, node)
+        if divide:
+            if is_matrix(b):
+                self.fail(node, "division by a matrix or vector", ShapeMismatchError)
+            return a / b
+        if not is_matrix(a) or not is_matrix(b):
+            return a * b
+        if a.shape[1] == b.shape[0]:
+            return scalar_or_matrix(a * b)
+        if a.shape[1] == 1 and b.shape[0] == b.shape[1] == a.shape[0]:
+            return sympy.diag(*a) * b  # σ'(z) · W for a column z: diag(σ'(z)) W
+        hint = "; for the elementwise product write \\odot" if a.shape == b.shape else ""
+        self.fail(node, f"cannot multiply shapes {a.shape[0]}×{a.shape[1]} and {b.shape[0]}×{b.shape[1]}{hint}",
+                  ShapeMismatchError)
+
+    # -- indices and times -----------------------------------------------------------------
+    def index(self, node, env):
+        """A time or a count: an int, or Rel for t + offset."""
+        if isinstance(node, lark.Token):
+            if node.type == "CHAR" and node.isdigit():
+                return int(node)
+            return self._index_name(str(node), node, env)
+        if node.data in ("sum",):
+            total, sign = 0, 1
+            for child in node.children:
+                if isinstance(child, lark.Token):
+                    sign = -1 if child.type == "MINUS" else 1
+                    if child.type == "OPLUS":
+                        self.fail(child, "a time index is a sum of times and whole numbers")
+                    continue
+                total = self._combine(total, self.index(child, env), sign, child)
+            return total
+        if node.data == "signed":
+            value = self.index(node.children[-1], env)
+            negative = len(node.children) == 2 and node.children[0].type == "MINUS"
+            return self._combine(0, value, -1, node) if negative else value
+        if node.data in ("product", "hprod", "subarg", "suparg") and len(node.children) == 1:
+            return self.index(node.children[0], env)
+        if node.data == "postfix":
+            primary, scripts = node.children[0], node.children[1:]
+            if any(s.data != "prime" for s in scripts if isinstance(s, lark.Tree)):
+                self.fail(node, "a time index is a sum of times and whole numbers, like t'-k+1")
+            if primary.data == "number" and not scripts:
+                text = str(primary.children[0])
+                if "." in text:
+                    self.fail(node, f"a time index must be a whole number, not {text}")
+                return self._bounded(int(text[:6]) if len(text) < 6 else LARGEST_INDEX + 1, node)
+            if primary.data == "group" and not scripts:
+                return self.index(primary.children[1] if len(primary.children) == 3 else primary.children[0], env)
+            if primary.data == "name":
+                return self._index_name(str(primary.children[0]) + "'" * len(scripts), node, env)
+        self.fail(node, "a time index is a sum of times and whole numbers, like t-1 or t'-k")
+
+    def _index_name(self, name: str, node, env):
+        if name in env:
+            return env[name]
+        if name == "t":
+            return Rel(0)
+        self.fail(node, f"the index {name} has no value: give it one with values = {{ \"{name}\" = ... }} "
+                        f"in the claims file, or bind it with \\prod_{{{name}=...}}")
+
+    def _bounded(self, value: int, node) -> int:
+        if abs(value) > LARGEST_INDEX:
+            self.fail(node, f"time index {value} is beyond ±{LARGEST_INDEX}")
+        return value
+
+    def _combine(self, a, b, sign: int, node):
+        if isinstance(b, Rel) and sign < 0:
+            if isinstance(a, Rel):
+                return self._bounded(a.offset - b.offset, node)
+            self.fail(node, "a count minus a time relative to t is not a time; give t a value in values")
+        if isinstance(a, Rel) and isinstance(b, Rel):
+            self.fail(node, "two times relative to t cannot be added")
+        if isinstance(a, Rel) or isinstance(b, Rel):
+            rel, count = (a, b) if isinstance(a, Rel) else (b, a)
+            return Rel(self._bounded(rel.offset + sign * count if rel is a else count + sign * rel.offset, node))
+        return self._bounded(a + sign * b, node)
+
+    def integer(self, node, env) -> int:
+        value = self.index(node, env)
+        if isinstance(value, Rel):
+            self.fail(node, "this needs a number, but it is a time relative to t; give t a value in values")
+        return value
+

@@ -1,0 +1,125 @@
+"""Symbol tables: which notation names which quantity of a model (c_t, \\tilde{c}_t, W_f, R_o, σ, ...), plus a file's aliases.
+
+A table maps a *key* — a base name with an optional label, spelled as in
+LaTeX without the time: `c`, `\\tilde{c}`, `z_f`, `W_fh`, `W_rec`, `p_i`, `\\sigma`
+— to an Entry. Times are not part of keys: `c_{t-1}` is key `c` at time t-1,
+`f^{t+1}` key `f` at time t+1 (derive.formula reads the scripts).
+
+Split weights: where a model has a recurrent and an input block for the same
+gate (W_fh and W_fx), `W_f` names the pair, so that `W_f \\cdot [h_{t-1}, x_t]`
+reads W_fh h_{t-1} + W_fx x_t; a lone `W_f` is its recurrent block (Arbel's
+convention). A bias is never added implicitly: write `+ b_f`. The RNN's
+`W = [W_rec, W_in]` is a split weight in the same way.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+
+from derive.errors import UnknownSymbolError
+from derive.models import Model
+
+FUNCTIONS = {r"\sigma": "sigma", r"\tanh": "tanh", "tanh": "tanh", r"\exp": "exp", r"\log": "log",
+             r"\ln": "log", r"\arctan": "arctan"}
+
+# Model names whose notation is decorated; other names a_bc are the key a_bc (typeset a_{bc}).
+DECORATED = {"c_tilde": r"\tilde{c}", "z_bar": r"\bar{z}", "i_bar": r"\bar{\imath}", "f_bar": r"\bar{f}",
+             "o_bar": r"\bar{o}"}
+SPELLINGS = {r"\bar{i}": r"\bar{\imath}"}  # other spellings of the same key
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What a key names: kind is quantity, parameter, split, function or variable."""
+
+    kind: str
+    name: str  # model quantity or parameter name, function name, or the variable's key
+    timed: bool = False  # a quantity indexed by time (False for the feed-forward chain's nodes)
+    parts: tuple = ()  # a split weight's (recurrent, input) parameter names
+    symbol: object = None  # a variable's SymPy symbol
+
+
+def key_of_name(name: str) -> str:
+    """The notation key of a model quantity or parameter name: c_tilde -> \\tilde{c}, W_fh -> W_fh."""
+    return DECORATED.get(name, name)
+
+
+def _display(key: str, entry: Entry) -> str:
+    """How the known-symbols list shows a key: c_t, z_{f,t}, W_{fh}, \\sigma."""
+    if entry.kind == "quantity" and entry.timed:
+        base, _, label = key.partition("_")
+        return f"{base}_{{{label},t}}" if label else f"{key}_t"
+    base, _, label = key.partition("_")
+    shown = f"{base}_{{{label}}}" if len(label) > 1 else key
+    if entry.kind == "split":
+        return f"{shown} = [{', '.join(_display(p, Entry('parameter', p)) for p in entry.parts)}]"
+    return shown
+
+
+class SymbolTable:
+    """The notation of one model: keys -> entries, with a file's aliases and free variables on top."""
+
+    def __init__(self, model: Model | None, aliases: dict | None = None, variables: dict | None = None):
+        self.model = model
+        self.entries: dict[str, Entry] = {}
+        if model is not None:
+            for name in model.param_shapes:
+                self.entries[key_of_name(name)] = Entry("parameter", name)
+            for name in list(model.inputs) + list(model.equations):
+                self.entries[key_of_name(name)] = Entry("quantity", name, timed=bool(model.state))
+            self._add_split_weights(model)
+        for spelling, function in FUNCTIONS.items():
+            self.entries[spelling] = Entry("function", function)
+        for key, symbol in (variables or {}).items():
+            self.entries[key] = Entry("variable", key, symbol=symbol)
+        self.aliases: dict[str, str] = {}
+        for alias, target in (aliases or {}).items():
+            target = SPELLINGS.get(target, target)
+            if target not in self.entries:
+                raise UnknownSymbolError(f"alias {alias} -> {target}: {self.model_name} has no {target}; "
+                                         f"it knows {self.known()}")
+            self.aliases[SPELLINGS.get(alias, alias)] = target
+
+    @property
+    def model_name(self) -> str:
+        return self.model.name if self.model is not None else "a claim without a model"
+
+    def _add_split_weights(self, model: Model) -> None:
+        params = model.param_shapes
+        for name in params:
+            if name.startswith("W_") and name.endswith("h") and name[:-1] + "x" in params:
+                split = name[:-1]  # W_fh, W_fx -> W_f
+                if split not in params:
+                    self.entries[split] = Entry("split", split, parts=(name, name[:-1] + "x"))
+        if "W_rec" in params and "W_in" in params and "W" not in params:
+            self.entries["W"] = Entry("split", "W", parts=("W_rec", "W_in"))
+
+    def lookup(self, key: str) -> Entry | None:
+        """The entry of `key`, through an alias if the file made one."""
+        key = SPELLINGS.get(key, key)
+        key = self.aliases.get(key, key)
+        return self.entries.get(key)
+
+    def resolve(self, base: str, label: str | None) -> tuple[Entry | None, bool]:
+        """(entry, whether the label was used): `base_label` first (W_f, z_3, p_i), then `base` alone."""
+        if label:
+            entry = self.lookup(f"{base}_{label}")
+            if entry is not None:
+                return entry, True
+        return self.lookup(base), False
+
+    def known(self) -> str:
+        """Every symbol this table knows, as one line for an error message."""
+        shown = [_display(k, e) for k, e in self.entries.items() if e.kind != "function" or k.startswith("\\")]
+        shown += [f"{alias} (for {target})" for alias, target in self.aliases.items()]
+        return ", ".join(dict.fromkeys(shown)) + " (and tanh without a backslash)"
+
+    def unknown(self, spelled: str, position=None, formula=None, hint: str = "") -> UnknownSymbolError:
+        return UnknownSymbolError(f"unknown symbol {spelled}{hint}; {self.model_name} knows: {self.known()}",
+                                  position, formula)
+
+
+def variable_symbol(key: str) -> sympy.Symbol:
+    """The real symbol of a free variable declared by a claims file (z, w, ...)."""
+    return sympy.Symbol(key, real=True)
