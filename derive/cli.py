@@ -1,8 +1,9 @@
-"""Command line: `derive report` (the main job) and `derive list`; one-line errors and exit codes.
+"""Command line: `derive report` (the main job), `derive list` and `derive check`; one-line errors and exit codes.
 
 Exit codes: 0 done; 1 the report was written but its PDF was not (no TeX
 engine, or TeX failed); 2 unusable input (bad option, unknown claim, broken
-claims file); 130 interrupted.
+claims file); 130 interrupted. `derive check` has its own (derive.check):
+0 all claims read and every `expect` met, 1 otherwise, 2 unusable input.
 """
 from __future__ import annotations
 
@@ -102,7 +103,39 @@ def build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", help="list the claims with their sources",
                                   description="List the claims (id, source, where) without checking them.")
     _add_selection(listing)
+    _add_check(commands)
     return parser
+
+
+CHECK_DESCRIPTION = """\
+Check claims files: TOML files whose claims are written in the articles' LaTeX
+notation (see the README, "Check your own derivation"). Prints a table (id,
+verdict, method, expectation, one line of evidence). Exit codes: 0 every claim
+was read and every `expect` met; 1 a claim could not be read or verified, or an
+expectation was not met (or the PDF of --report could not be made); 2 unusable
+input (unreadable, not a claims file, too large)."""
+
+
+def _add_check(commands) -> None:
+    check = commands.add_parser("check", help="check claims files written in the articles' LaTeX notation",
+                                description=CHECK_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    check.add_argument("files", nargs="*", type=Path, metavar="FILE", help="claims files (.toml)")
+    check.add_argument("--stdin", action="store_true", help="read one claims file from standard input")
+    check.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
+    check.add_argument("--report", type=Path, metavar="DIR",
+                       help="also write report.tex, report.json and report.pdf of these claims into DIR")
+    check.add_argument("--no-pdf", action="store_true", help="with --report: write report.tex and report.json only")
+    check.add_argument("--seed", type=_nonnegative_int, default=20240531,
+                       help="seed of the random points (default: 20240531)")
+    check.add_argument("--points", type=_positive_int, default=200,
+                       help="random points per numeric comparison (default: 200)")
+    check.add_argument("--digits", type=_positive_int, default=30,
+                       help="significant digits of the numeric comparisons (default: 30; at least 20)")
+    check.add_argument("--budget", type=_positive_float, default=10.0, metavar="SECONDS",
+                       help="time budget of each symbolic proof attempt (default: 10)")
+    check.add_argument("--jobs", type=_nonnegative_int, default=0,
+                       help="worker processes for verification (default: 0, one per core)")
+    check.add_argument("-v", "--verbose", action="store_true", help="print a line per claim as it is verified")
 
 
 def _report(args) -> int:
@@ -131,6 +164,22 @@ def _list(args) -> int:
     return 0
 
 
+def _check(args) -> int:
+    from derive import check, claimsfile
+    from derive.verify import Settings
+
+    if args.digits < 20:
+        raise DeriveError(f"--digits must be at least 20 (got {args.digits}): the tolerance is 10^-(digits-10)")
+    if not args.files and not args.stdin:
+        raise DeriveError("check needs claims files, or --stdin to read one from standard input")
+    if args.no_pdf and args.report is None:
+        raise DeriveError("--no-pdf goes with --report")
+    stdin = sys.stdin.buffer.read(claimsfile.LARGEST_FILE + 1) if args.stdin else None
+    settings = Settings(points=args.points, digits=args.digits, seed=args.seed, budget=args.budget)
+    return check.run(args.files, stdin, settings, jobs=args.jobs, as_json_output=args.json, report=args.report,
+                     make_pdf=not args.no_pdf, verbosity=1 if args.verbose else 0)
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -138,7 +187,7 @@ def main(argv=None) -> int:
         parser.print_help()
         return 2
     try:
-        return {"report": _report, "list": _list}[args.command](args)
+        return {"report": _report, "list": _list, "check": _check}[args.command](args)
     except ReportError as error:
         print(f"derive: {error}", file=sys.stderr)
         return 1

@@ -1,0 +1,237 @@
+"""`derive check`: verify claims files in the articles' notation; a table, JSON or a report, and an exit code.
+
+Exit codes: 0 every claim was read and every `expect` was met; 1 a claim could
+not be read or verified, an expectation was not met, or the PDF of --report
+could not be made; 2 unusable input (a file that cannot be read, is not a
+claims file, is too large, or repeats an id). Verification reuses
+derive.pipeline (verify_all, its worker processes) and the report reuses
+derive.report, so a checked file looks exactly like the main report.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from derive import claimsfile, pipeline
+from derive.errors import DeriveError, TexMissingError
+from derive.report import json_report, pdf, tex
+from derive.report.files import write_atomic
+from derive.verify import Settings, Verdict, verify
+
+WIDEST_EVIDENCE = 100  # characters of the one-line evidence in the table
+
+
+@dataclass
+class Row:
+    """One claim of a checked file: its verdict, or the error that stopped it."""
+
+    id: str
+    file: str
+    claim: object = None
+    expect: str | None = None
+    verdict: Verdict | None = None
+    error: str | None = None
+
+    @property
+    def met(self) -> bool | None:
+        if self.expect is None:
+            return None
+        return self.verdict is not None and self.verdict.status == self.expect
+
+
+def load(paths, stdin: bytes | None) -> tuple[list[Row], list[str]]:
+    """Rows for every claim of the files (and of standard input), and the messages of unusable files."""
+    rows, unusable, seen = [], [], {}
+    documents = []
+    for path in paths:
+        try:
+            documents.append(claimsfile.read_path(path))
+        except DeriveError as error:
+            unusable.append(str(error))
+    if stdin is not None:
+        try:
+            documents.append(claimsfile.read_bytes(stdin))
+        except DeriveError as error:
+            unusable.append(str(error))
+    for document in documents:
+        for entry in document.entries:
+            if entry.id in seen:
+                unusable.append(f"claim id {entry.id} is defined twice: in {seen[entry.id]} and {document.name}")
+                continue
+            seen[entry.id] = document.name
+            rows.append(Row(entry.id, document.name, entry.claim, entry.expect,
+                            error=None if entry.error is None else str(entry.error)))
+    return rows, unusable
+
+
+def _verify_each(claims: list, settings: Settings) -> list:
+    results = []
+    for claim in claims:
+        try:
+            results.append((claim, verify(claim.question(), settings)))
+        except Exception as error:  # noqa: BLE001 - a stranger's claim must not end the run with a traceback
+            results.append((claim, f"verification failed: {type(error).__name__}: {error}"))
+    return results
+
+
+def verify_rows(rows: list[Row], settings: Settings, jobs: int, verbosity: int) -> None:
+    """Build every question (errors stay with their row), then verify the built ones with derive.pipeline."""
+    built = []
+    for row in rows:
+        if row.error is not None:
+            continue
+        try:
+            question = row.claim.question()
+        except DeriveError as error:
+            row.error = str(error)
+            continue
+        except Exception as error:  # noqa: BLE001 - same: report, never crash
+            row.error = f"{row.file}: claim {row.id}: the formula cannot be evaluated: {type(error).__name__}: {error}"
+            continue
+        built.append((row, dataclasses.replace(row.claim, build=lambda question=question: question)))
+    if not built:
+        return
+    claims = [claim for _, claim in built]
+    try:
+        results = pipeline.verify_all(claims, settings, jobs, pipeline.Progress(verbosity))
+    except Exception:  # noqa: BLE001 - find the claim that failed, one by one
+        results = _verify_each(claims, settings)
+    for (row, _), (_, outcome) in zip(built, results):
+        if isinstance(outcome, Verdict):
+            row.verdict = outcome
+        else:
+            row.error = f"{row.file}: claim {row.id}: {outcome}"
+
+
+def evidence_line(verdict: Verdict) -> str:
+    """The verdict's evidence in one line."""
+    e = verdict.evidence
+    if verdict.method == "experiment":
+        text = f"measured: {e.get('statement', '')}"
+    elif "relation" in e:
+        if "extreme" in e:
+            kind = "supremum" if e["relation"] in ("<", "<=") else "infimum"
+            text = f"exact {kind} {e['extreme']} ({'attained' if e['attained'] else 'approached, not attained'})"
+        else:
+            text = f"extreme value found {e['extreme_value']} over {e['points']} points (no exact extremum)"
+    else:
+        full = e["semantics"]["full"]
+        if verdict.status == "agrees":
+            proof = f"proved: {e['proof']}" if e.get("proof") else "no proof within the budget"
+            text = f"equal at {e['points']} points (max rel. err {full['max_rel_err']}); {proof}"
+        elif verdict.status == "agrees-when-truncated":
+            text = (f"equals the truncated result (max rel. err {e['semantics']['truncated']['max_rel_err']}), "
+                    f"not the full one (max rel. err {full['max_rel_err']})")
+        else:
+            example = full.get("counterexample", {})
+            text = (f"at a point: hand {example.get('hand')} vs exact {example.get('exact')} "
+                    f"(rel. err {example.get('rel_err')})")
+    return text if len(text) <= WIDEST_EVIDENCE else text[:WIDEST_EVIDENCE - 3] + "..."
+
+
+def _short(row: Row) -> str:
+    """The first line of a row's error without the file and claim it names: "line 3, column 7: ..."."""
+    first = (row.error or "").split("\n")[0]
+    located = re.match(r"^.*?:(\d+):(\d+): claim \S+ \([^)]*\): (.*)$", first)
+    if located:
+        first = f"line {located.group(1)}, column {located.group(2)}: {located.group(3)}"
+    else:
+        first = first.replace(f"{row.file}: ", "", 1).replace(f"claim {row.id}: ", "", 1)
+    return first if len(first) <= WIDEST_EVIDENCE else first[:WIDEST_EVIDENCE - 3] + "..."
+
+
+def table(rows: list[Row]) -> str:
+    """The terminal table, the errors in full beneath it, and a summary line."""
+    header = ("ID", "VERDICT", "METHOD", "EXPECT", "EVIDENCE")
+    lines = []
+    for row in rows:
+        expect = "-" if row.expect is None else ("met" if row.met else f"UNMET ({row.expect})")
+        if row.verdict is not None:
+            lines.append((row.id, row.verdict.status, row.verdict.method, expect, evidence_line(row.verdict)))
+        else:
+            lines.append((row.id, "error", "-", expect, _short(row)))
+    widths = [max(len(str(line[k])) for line in [header] + lines) for k in range(4)]
+    out = ["  ".join(str(cell).ljust(widths[k]) if k < 4 else str(cell) for k, cell in enumerate(line)).rstrip()
+           for line in [header] + lines]
+    errors = [row.error for row in rows if row.error]
+    if errors:
+        out += ["", "Errors:"] + errors
+    counts = {}
+    for row in rows:
+        status = row.verdict.status if row.verdict else "error"
+        counts[status] = counts.get(status, 0) + 1
+    summary = ", ".join(f"{n} {status}" for status, n in counts.items())
+    expected = [row for row in rows if row.expect is not None]
+    out.append("")
+    out.append(f"{len(rows)} claim{'s' if len(rows) != 1 else ''}: {summary}; expectations: "
+               f"{sum(1 for r in expected if r.met)} met, {sum(1 for r in expected if not r.met)} unmet.")
+    return "\n".join(out)
+
+
+def as_json(rows: list[Row], unusable: list[str], code: int) -> str:
+    claims = [{"id": row.id, "file": row.file, "verdict": row.verdict.status if row.verdict else "error",
+               "method": row.verdict.method if row.verdict else None, "expect": row.expect,
+               "expectation_met": row.met, "printed": row.claim.printed if row.claim else None,
+               "evidence_line": evidence_line(row.verdict) if row.verdict else None,
+               "evidence": row.verdict.evidence if row.verdict else None, "error": row.error} for row in rows]
+    return json.dumps({"claims": claims, "unusable": unusable, "exit_code": code}, indent=2, ensure_ascii=False,
+                      default=str) + "\n"
+
+
+def write_report(rows: list[Row], output: Path, settings: Settings, make_pdf: bool) -> str:
+    """report.tex, report.json (and report.pdf) of the verified claims, as the main report lays them out.
+
+    Returns why no PDF was made ("" when it was, or was not asked for).
+    """
+    results = [(row.claim, row.verdict) for row in rows if row.verdict is not None]
+    files = sorted({row.file for row in rows})
+    title = "Claims checked by derive check: " + ", ".join(Path(f).name for f in files)
+    output = Path(output)
+    info = pipeline.versions()
+    figure_files, figure_blocks = pipeline.write_figures(results, output, settings.seed)
+    tex_path = output / "report.tex"
+    write_atomic(tex_path, tex.render(results, title=title, settings=settings, versions=info, figures=figure_blocks))
+    write_atomic(output / "report.json", json_report.render(results, settings=settings, versions=info))
+    if not make_pdf:
+        return ""
+    try:
+        pdf.compile_pdf(tex_path, figure_files)
+    except TexMissingError as error:
+        return str(error)
+    except DeriveError as error:
+        return str(error)
+    return ""
+
+
+def run(paths, stdin: bytes | None, settings: Settings, *, jobs: int = 0, as_json_output: bool = False,
+        report: Path | None = None, make_pdf: bool = True, verbosity: int = 0, out=None, err=None) -> int:
+    """The whole command; returns the exit code."""
+    out, err = out or sys.stdout, err or sys.stderr
+    rows, unusable = load(paths, stdin)
+    if not rows and not unusable:
+        unusable.append("no claims to check")
+    verify_rows(rows, settings, jobs, verbosity)
+    pdf_error = ""
+    if report is not None and any(row.verdict for row in rows):
+        pdf_error = write_report(rows, report, settings, make_pdf)
+    if unusable:
+        code = 2
+    elif pdf_error or any(row.error for row in rows) or any(row.met is False for row in rows):
+        code = 1
+    else:
+        code = 0
+    if as_json_output:
+        out.write(as_json(rows, unusable, code))
+    elif rows:
+        out.write(table(rows) + "\n")
+    for message in unusable:
+        err.write(f"derive: error: {message}\n")
+    if pdf_error:
+        err.write(f"derive: report.tex and report.json written to {report}, no PDF: {pdf_error}\n")
+    elif report is not None and any(row.verdict for row in rows) and not as_json_output:
+        out.write(f"report written to {report}\n")
+    return code
