@@ -96,7 +96,7 @@ def retime(expr, shift: int = 0, absolute_base: int | None = None):
     return expr.xreplace(mapping) if mapping else expr
 
 
-class Quantity(sympy.Symbol):
+class Notation(sympy.Symbol):
     """A symbol whose name is its LaTeX; a step at an absolute time carries an invisible mark.
 
     The mark keeps c_{3} at step 3 apart from a time-free quantity typeset c_{3}
@@ -113,10 +113,13 @@ class Quantity(sympy.Symbol):
         return self.name.replace(self.MARK, "")
 
 
+Quantity = Notation  # the name derive.statement imports
+
+
 def _entry(name, time, absolute, index):
     label = [] if time is None else [time_label(time, absolute)]
     tail = [("" if max(index) < 10 else ",").join(map(str, index))] if index else []
-    symbol = Quantity(_typeset(name, label + tail) + (Quantity.MARK if absolute else ""), real=True)
+    symbol = Notation(_typeset(name, label + tail) + (Notation.MARK if absolute else ""), real=True)
     info = SymbolInfo(name, time, absolute, index)
     if SYMBOLS.setdefault(symbol, info) != info:
         raise ModelError(f"symbol {symbol} would stand for both {SYMBOLS[symbol]} and {info}")

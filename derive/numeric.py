@@ -46,6 +46,7 @@ class Plan:
     direct: dict
     weights: dict
     gains: dict
+    expressions: tuple = ()  # the function's outputs as SymPy expressions
 
 
 def _lambdify(expr, symbols):
@@ -180,7 +181,7 @@ class Linearization:
             gains = {r: [[slot(next((g for g, name in couplings[(s, r)].mixed if name == w), 0))
                           for w in weights[r]] for s in states] for r in states}
             function = sympy.lambdify(self.symbols, outputs, modules=[NUMPY_NAMESPACE, "numpy"], cse=True)
-            self._plans[semantics] = Plan(function, direct, weights, gains)
+            self._plans[semantics] = Plan(function, direct, weights, gains, tuple(outputs))
         return self._plans[semantics]
 
     @staticmethod

@@ -1,0 +1,40 @@
+"""The numba-compiled chain computes what the NumPy chain computes."""
+import numpy as np
+import pytest
+
+from derive import compiled, models, numeric
+
+pytestmark = pytest.mark.skipif(not compiled.available(), reason="numba is not installed")
+
+
+@pytest.mark.parametrize("build, semantics", [
+    (lambda: models.lstm_forget(n=3), "full"), (lambda: models.lstm_forget(n=3), "truncated"),
+    (lambda: models.lstm_peephole(n=3), "full"), (lambda: models.lstm_1997(n=2, bias=False), "full"),
+    (lambda: models.rnn(n=3, activation="tanh"), "full"),
+])
+def test_compiled_chain_equals_the_numpy_chain(build, semantics):
+    model = build()
+    rng = np.random.default_rng(0)
+    params = numeric.draw_params(model, rng, draws=2, init="normal", scale=0.9)
+    inputs = rng.normal(size=(40, 2, model.m, 1))
+    initial = {s: rng.normal(size=(2, model.n, 1)) * 0.5 for s in model.state}
+    expected = numeric.chain(model, params, 40, rng, semantics=semantics, inputs=inputs, initial=initial,
+                             record_every=0)
+    jacobian, log10_scale = compiled.chain(model, params, 40, inputs, initial, semantics=semantics)
+    ours = jacobian * 10.0 ** log10_scale[:, None, None]
+    theirs = expected.jacobian * 10.0 ** expected.log10_scale[:, None, None]
+    assert np.abs(ours - theirs).max() <= 1e-12 * np.abs(theirs).max()
+
+
+def test_compiled_chain_keeps_its_scale_over_spans_that_underflow():
+    model = models.rnn(n=4)
+    rng = np.random.default_rng(1)
+    params = numeric.draw_params(model, rng, draws=1)
+    inputs = rng.normal(size=(3000, 1, 4, 1))
+    initial = {"c": np.zeros((1, 4, 1))}
+    jacobian, log10_scale = compiled.chain(model, params, 3000, inputs, initial)
+    expected = numeric.chain(model, params, 3000, rng, inputs=inputs, initial=initial, record_every=0)
+    ours = np.log10(np.linalg.norm(jacobian[0], 2)) + log10_scale[0]
+    theirs = np.log10(np.linalg.norm(expected.jacobian[0], 2)) + expected.log10_scale[0]
+    assert ours < -1000 and np.isfinite(ours)
+    assert abs(ours - theirs) < 1e-9 * abs(theirs)
