@@ -285,7 +285,7 @@ class ChainResult:
     blocks: dict  # state -> (draws, n, n): ∂s_T/∂c_0 divided by 10**log10_scale
 
 
-CHUNK_ELEMENTS = 2 ** 21  # coefficient arrays are made for this many (step × draw × unit) values at a time
+CHUNK_ELEMENTS = 2 ** 16  # the coefficients are made for this many (step × draw × unit) values at a time
 
 
 def chain(model: Model, params: dict, steps: int, rng: np.random.Generator, semantics: str = "full",

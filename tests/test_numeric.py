@@ -111,3 +111,18 @@ def test_draws_are_seeded_and_initialisations_do_what_they_say():
     assert not np.allclose(np.linalg.norm(scaled["W_ix"], 2, axis=(-2, -1)), 3.0)  # input weights untouched
     biased = numeric.draw_params(model, np.random.default_rng(1), forget_bias=3.0)
     assert np.all(biased["b_f"] == 3.0)
+
+
+def test_long_spans_and_large_sizes_run_in_bounded_memory():
+    """T = 10,000 steps at n = 8 and a few steps at n = 256, every block and both semantics."""
+    model = models.lstm_forget(n=8)
+    rng = np.random.default_rng(3)
+    params = numeric.draw_params(model, rng, draws=3, forget_bias=1.0)
+    for semantics in ("full", "truncated"):
+        result = numeric.chain(model, params, 10_000, rng, semantics=semantics, record_every=1000, target="h")
+        assert result.log10_norms.shape == (10, 3) and np.all(np.isfinite(result.log10_norms))
+        assert set(result.blocks) == {"c", "h"}
+    big = models.lstm_forget(n=256)
+    params = numeric.draw_params(big, rng, draws=1)
+    result = numeric.chain(big, params, 5, rng, record_every=0)
+    assert result.jacobian.shape == (1, 256, 256) and np.all(np.isfinite(result.jacobian))
