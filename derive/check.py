@@ -115,7 +115,9 @@ def evidence_line(verdict: Verdict) -> str:
     elif "relation" in e:
         if "extreme" in e:
             kind = "supremum" if e["relation"] in ("<", "<=") else "infimum"
-            text = f"exact {kind} {e['extreme']} ({'attained' if e['attained'] else 'approached, not attained'})"
+            where = ", ".join(f"{k} = {v}" for k, v in e.get("where", {}).items())
+            how = "attained" if e["attained"] else "approached, not attained"
+            text = f"exact {kind} {e['extreme_value']} ({how}{' at ' + where if where and e['attained'] else ''})"
         else:
             text = f"extreme value found {e['extreme_value']} over {e['points']} points (no exact extremum)"
     else:

@@ -22,9 +22,8 @@ from derive.parser import Formula, position, text_of
 LARGEST_EXPONENT = 64
 MOST_PRIMES = 3
 LONGEST_NUMBER = 30  # digits
-_SYMPY = {"sigma": Sigmoid, "tanh": sympy.tanh, "exp": sympy.exp, "log": sympy.log, "arctan": sympy.atan}
-_FUNCTION_TOKENS = {r"\sigma": "sigma", r"\tanh": "tanh", "tanh": "tanh", r"\exp": "exp", r"\log": "log",
-                    r"\ln": "log", r"\arctan": "arctan"}
+_SYMPY = {"sigma": Sigmoid, "tanh": sympy.tanh, "exp": sympy.exp, "arctan": sympy.atan}
+_FUNCTION_TOKENS = {r"\sigma": "sigma", r"\tanh": "tanh", "tanh": "tanh", r"\exp": "exp", r"\arctan": "arctan"}
 
 
 @dataclass(frozen=True)
@@ -111,8 +110,9 @@ class NameRules:
 
     def _postfix(self, node, env):
         primary, rest = node.children[0], node.children[1:]
-        call = rest[-1] if rest and rest[-1].data == "callarg" else None
-        scripts = [s for s in rest if s is not call]
+        applied = rest[-1] if rest and rest[-1].data == "applied" else None
+        call, after = (applied.children[0], applied.children[1:]) if applied is not None else (None, [])
+        scripts = [s for s in rest if s is not applied]
         sub = next((s.children[0] for s in scripts if s.data == "sub"), None)
         sup = next((s.children[0] for s in scripts if s.data == "sup"), None)
         primes = sum(1 for s in scripts if s.data == "prime")
@@ -139,8 +139,14 @@ class NameRules:
             return value
         argument = self._callarg(call, env)
         if isinstance(value, Function):
-            return self._apply(value, argument, call)
-        return self.multiply(value, argument, call)
+            value = self._apply(value, argument, call)
+        else:
+            value = self.multiply(value, argument, call)
+        for script in after:  # \sigma(z)^2: a power of the result
+            if script.data != "sup":
+                self.fail(script, "after (...) only a superscript may follow, as in \sigma(z)^2")
+            value = self._superscript(value, script.children[0], env)
+        return value
 
     def _callarg(self, call, env):
         parts = [self.value(c, env) for c in call.children if isinstance(c, lark.Tree)]
@@ -159,7 +165,7 @@ class NameRules:
             return self._use_definition(node, base, definition, sub, sup, env)
         loss = self.context.loss
         if loss is not None and text_of(lark.Tree("postfix", [primary] + [s for s in node.children[1:]
-                                                                         if s.data != "callarg"])) == loss.key:
+                                                                         if s.data != "applied"])) == loss.key:
             self.fail(node, f"the loss {base} appears here undifferentiated; it can only be differentiated, "
                             f"as in \\frac{{\\partial {loss.key}}}{{\\partial ...}}")
         label, time_tree = self._label(sub)
@@ -183,7 +189,8 @@ class NameRules:
             value = entry.symbol
         elif entry.kind in ("parameter", "split"):
             if time_tree is not None:
-                self.fail(sub, f"{spelled}: the parameter {base} takes no time")
+                raise table.unknown(spelled, position(node), self.formula, f" ({base} alone is a parameter: it "
+                                                                          f"takes no time)")
             model = table.model
             if entry.kind == "split":
                 value = Split(*[scalar_or_matrix(model.q(p)) for p in entry.parts])
@@ -191,7 +198,7 @@ class NameRules:
                 value = scalar_or_matrix(model.q(entry.name))
         elif not entry.timed:
             if time_tree is not None:
-                self.fail(sub, f"{spelled}: {table.model_name} has no time steps")
+                raise table.unknown(spelled, position(node), self.formula, f" ({table.model_name} has no time steps)")
             value = scalar_or_matrix(table.model.q(entry.name))
         else:
             if time_tree is None and sup is not None and not _is_transpose(sup):
@@ -257,8 +264,9 @@ class NameRules:
         if _is_transpose(suparg):
             self.fail(suparg, "a function cannot be transposed")
         exponent = self._script_value(suparg, env)
-        if not isinstance(exponent, sympy.Number) or not exponent.is_finite or abs(exponent) > LARGEST_EXPONENT:
-            self.fail(suparg, f"an exponent must be a number of magnitude at most {LARGEST_EXPONENT}")
+        if not isinstance(exponent, sympy.Integer) or abs(exponent) > LARGEST_EXPONENT:
+            # Whole exponents only: c_t^{0.5} would turn complex where c_t < 0, and a claim must stay real.
+            self.fail(suparg, f"an exponent must be a whole number of magnitude at most {LARGEST_EXPONENT}")
         return exponent
 
     def _superscript(self, value, suparg, env):
@@ -278,6 +286,12 @@ class NameRules:
         argument = self.plain(argument, node)
         if function.order > MOST_PRIMES:
             self.fail(node, f"at most {MOST_PRIMES} primes")
+        if function.kind == "diag":
+            if function.order or function.power is not None:
+                self.fail(node, "diag takes no prime and no power")
+            if isinstance(argument, sympy.MatrixBase) and argument.shape[1] != 1:
+                self.fail(node, "diag(v) takes a column v", ShapeMismatchError)
+            return sympy.diag(*argument) if isinstance(argument, sympy.MatrixBase) else argument
         sympy_function = _SYMPY[function.kind]
         if function.order == 0:
             result = _elementwise(sympy_function, argument)

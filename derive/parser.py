@@ -20,13 +20,13 @@ import lark
 from derive.errors import FormulaSyntaxError, InputTooLargeError
 
 LONGEST_FORMULA = 4000  # characters
-DEEPEST_NESTING = 40  # levels of the parse tree's operators, brackets and scripts
+DEEPEST_NESTING = 200  # levels of the parse tree (about 30 nested brackets; the seed claims need 35)
 
 GRAMMAR = Path(__file__).with_name("notation_grammar.lark")
 
 # Every command the grammar knows (one-character ones like \, are spacing).
 COMMANDS = frozenset("""
-    frac dfrac tfrac partial sigma tanh exp log ln arctan cdot times odot otimes circ oplus prod sum delta
+    frac dfrac tfrac partial sigma tanh exp arctan cdot times odot otimes circ oplus prod sum delta
     dots cdots ldots tilde bar hat mathrm mathit mathbf boldsymbol operatorname imath top prime left right
     lvert rvert le leq leqslant ge geq geqslant lt gt quad qquad big Big bigg Bigg bigl bigr Bigl Bigr biggl
     biggr Biggl Biggr alpha beta gamma epsilon varepsilon eta theta kappa lambda mu nu xi pi rho tau phi
@@ -40,6 +40,8 @@ _HINTS = {
     "leftarrow": "arrows are not equations; state the equation the arrow stands for",
     "rightarrow": "arrows are not equations; state the equation the arrow stands for",
     "vec": "write the vector's name (\\vec is not part of the notation)",
+    "log": "\\log is not part of the notation: its argument could be negative, and a claim must stay real",
+    "ln": "\\ln is not part of the notation: its argument could be negative, and a claim must stay real",
 }
 _UNICODE = {"σ": r"\sigma", "∂": r"\partial", "⊙": r"\odot", "⊗": r"\otimes", "⊕": r"\oplus", "·": r"\cdot",
             "≤": r"\le", "≥": r"\ge", "δ": r"\delta", "−": "-", "′": "'", "∏": r"\prod", "∑": r"\sum",
@@ -153,12 +155,11 @@ def _check_tree(tree: lark.Tree, text: str, label: str) -> None:
         node, depth = stack.pop()
         if depth > DEEPEST_NESTING:
             position = node.meta.start_pos if not node.meta.empty else 0
-            _fail(f"the formula is nested more than {DEEPEST_NESTING} levels deep", text, label, position)
-        if node.data == "postfix":
+            _fail(f"the formula is nested too deeply (more than {DEEPEST_NESTING} levels of its parse tree, "
+                  f"about 30 brackets)", text, label, position)
+        if node.data in ("postfix", "applied"):
             _check_scripts(node, text, label)
-        # Chains of one-child rules (sum -> signed -> product -> hprod -> postfix) count as one level.
-        step = 0 if len(node.children) == 1 else 1
-        stack.extend((child, depth + step) for child in node.children if isinstance(child, lark.Tree))
+        stack.extend((child, depth + 1) for child in node.children if isinstance(child, lark.Tree))
 
 
 def parse(text: str, label: str = "formula") -> Formula:

@@ -29,7 +29,7 @@ from derive.symbols_table import SymbolTable, variable_symbol
 from derive.verify import Bound, Equal
 
 MOST_CASES = 64  # combinations of `values`, times members
-EQUAL_RANGE = (-3, 3)  # default range of a free variable in an equation
+EQUAL_RANGE = (sympy.Integer(-3), sympy.Integer(3))  # default range of a free variable in an equation
 SLOPE_RANGE = (sympy.Rational(1, 2), 2)  # the drawn ∂ℓ/∂(argument) of an unspecified loss
 RELATIONS = {"<": "<", ">": ">", r"\lt": "<", r"\gt": ">", r"\le": "<=", r"\leq": "<=", r"\leqslant": "<=",
              r"\ge": ">=", r"\geq": ">=", r"\geqslant": ">="}
@@ -98,8 +98,9 @@ def _fit(hand, reference, formula: Formula, node):
     if not is_matrix(hand) and hand == 0:
         return sympy.zeros(*shape(reference))
     (r1, c1), (r2, c2) = shape(hand), shape(reference)
+    hint = "; for a diagonal matrix write \\mathrm{diag}(...)" if c1 == 1 and r1 == r2 == c2 else ""
     raise ShapeMismatchError(f"the two sides have different shapes: this side is {r1}×{c1}, the reference side is "
-                             f"{r2}×{c2}", node.meta.start_pos, formula)
+                             f"{r2}×{c2}{hint}", node.meta.start_pos, formula)
 
 
 def _check_times(values: list, formula: Formula) -> None:
@@ -194,8 +195,10 @@ def _canonical(model: Model | None, reference):
 def _number(value, name: str, formula: Formula):
     if isinstance(value, str) and value.strip().lstrip("+-") in ("inf", "oo", "infinity"):
         return -sympy.oo if value.strip().startswith("-") else sympy.oo
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         raise NotationError(f"domain of {name}: the ends are numbers, or \"-inf\" and \"inf\"", 0, formula)
+    if value in (float("inf"), float("-inf")):
+        return sympy.oo if value > 0 else -sympy.oo
     fraction = Fraction(str(value))
     return sympy.Rational(fraction.numerator, fraction.denominator)
 
@@ -216,10 +219,17 @@ def _domain(spec: Spec, context: Context, symbols: set, default, finite: bool) -
             result.append((symbol, *SLOPE_RANGE))
         elif symbol in given or symbol not in SYMBOLS:
             low, high = given.get(symbol, default)
-            if finite and not (sympy.sympify(low).is_finite and sympy.sympify(high).is_finite):
+            if finite and not (low.is_finite and high.is_finite):
                 raise NotationError(f"the variable {symbol} of an equation needs a finite range", 0, spec.formula)
-            result.append((symbol, sympy.sympify(low), sympy.sympify(high)))
+            if not low < high:
+                raise NotationError(f"the range of {symbol} is empty: [{low}, {high}]", 0, spec.formula)
+            result.append((symbol, low, high))
     return tuple(result)
+
+
+def _basic(value):
+    """A value of a formula as a SymPy object (a formula's plain Python integer becomes an Integer)."""
+    return sympy.Integer(value) if isinstance(value, int) else value
 
 
 def _bound(spec: Spec, context: Context, members: list, relation: str) -> Bound:
@@ -233,7 +243,7 @@ def _bound(spec: Spec, context: Context, members: list, relation: str) -> Bound:
         if is_matrix(value):
             raise ShapeMismatchError("a bound compares scalars; this side is a matrix", member.meta.start_pos, formula)
         _check_finite(value, formula, member)
-    left, right = sympy.sympify(left), sympy.sympify(right)
+    left, right = _basic(left), _basic(right)
     if right.free_symbols and not left.free_symbols:
         left, right, relation = right, left, _FLIP[relation]
     if right.free_symbols:

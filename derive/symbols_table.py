@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 import sympy
 
-from derive.errors import UnknownSymbolError
+from derive.errors import NotationError, UnknownSymbolError
 from derive.models import Model
 
-FUNCTIONS = {r"\sigma": "sigma", r"\tanh": "tanh", "tanh": "tanh", r"\exp": "exp", r"\log": "log",
-             r"\ln": "log", r"\arctan": "arctan"}
+FUNCTIONS = {r"\sigma": "sigma", r"\tanh": "tanh", "tanh": "tanh", r"\exp": "exp", r"\arctan": "arctan",
+             "diag": "diag"}  # diag as \mathrm{diag}(v) or \operatorname{diag}(v)
 
 # Model names whose notation is decorated; other names a_bc are the key a_bc (typeset a_{bc}).
 DECORATED = {"c_tilde": r"\tilde{c}", "z_bar": r"\bar{z}", "i_bar": r"\bar{\imath}", "f_bar": r"\bar{f}",
@@ -72,6 +72,9 @@ class SymbolTable:
         for spelling, function in FUNCTIONS.items():
             self.entries[spelling] = Entry("function", function)
         for key, symbol in (variables or {}).items():
+            if key in self.entries:
+                raise NotationError(f"the variable {key} would hide {self.model_name}'s own {key}; "
+                                         f"give the variable another name")
             self.entries[key] = Entry("variable", key, symbol=symbol)
         self.aliases: dict[str, str] = {}
         for alias, target in (aliases or {}).items():
@@ -113,7 +116,7 @@ class SymbolTable:
         """Every symbol this table knows, as one line for an error message."""
         shown = [_display(k, e) for k, e in self.entries.items() if e.kind != "function" or k.startswith("\\")]
         shown += [f"{alias} (for {target})" for alias, target in self.aliases.items()]
-        return ", ".join(dict.fromkeys(shown)) + " (and tanh without a backslash)"
+        return ", ".join(dict.fromkeys(shown)) + r" (and tanh without a backslash, \mathrm{diag})"
 
     def unknown(self, spelled: str, position=None, formula=None, hint: str = "") -> UnknownSymbolError:
         return UnknownSymbolError(f"unknown symbol {spelled}{hint}; {self.model_name} knows: {self.known()}",
