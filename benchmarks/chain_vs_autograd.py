@@ -23,6 +23,7 @@ import numpy as np
 import sympy
 
 from derive import compiled, jacobians, models, numeric, proof
+from derive.peers import torch_lstm_cell
 
 SIZES = [(16, 100), (64, 1000), (256, 1000)]
 
@@ -63,14 +64,7 @@ def numpy_jacobian(model, params, inputs, initial):
 def torch_jacobian(model, params, inputs, initial):
     import torch
 
-    n = model.n
-    cell = torch.nn.LSTMCell(model.m, n).double()
-    p = {k: torch.tensor(v[0]) for k, v in params.items()}
-    with torch.no_grad():  # PyTorch's gate order is i, f, g, o
-        cell.weight_ih.copy_(torch.cat([p["W_ix"], p["W_fx"], p["W_cx"], p["W_ox"]]))
-        cell.weight_hh.copy_(torch.cat([p["W_ih"], p["W_fh"], p["W_ch"], p["W_oh"]]))
-        cell.bias_ih.copy_(torch.cat([p["b_i"], p["b_f"], p["b_c"], p["b_o"]]).ravel())
-        cell.bias_hh.zero_()
+    cell = torch_lstm_cell(params)
     xs = torch.tensor(inputs[:, 0, :, 0])
     h0 = torch.tensor(initial["h"][0, :, 0])[None]
 

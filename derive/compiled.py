@@ -111,7 +111,8 @@ def _generate(model: Model, semantics: str):
                 terms.append(f"projections[{len(input_products) - 1}][t, d, a]")
             else:
                 products.append((SYMBOLS[weight].name, info.name))
-                terms.append(f"product_{len(products) - 1}[a]")
+                row = sum(1 for _, r in products[:-1] if r == info.name)
+                terms.append(f"product_{info.name}[{row} * n + a]")
         unit_lines.append(f"node_{node} = " + " + ".join(terms))
     for state in states:
         unit_lines.append(f"next_{state}[a] = node_{state}")
@@ -145,14 +146,21 @@ def _generate(model: Model, semantics: str):
     body += [f"prev_{state} = initial[{k}, d].copy()" for k, state in enumerate(states)]
     body += [f"next_{state} = numpy.empty(n)" for state in states]
     body += ["P = perturbation[d]"]
-    body += [f"product_{k} = numpy.empty(n)" for k in range(len(products))]
+    # The matrices that multiply each previous state, stacked: one matrix-vector product per state and step.
+    for state in states:
+        stacked = [w for w, r in products if r == state]
+        if stacked:
+            body.append(f"stack_{state} = numpy.ascontiguousarray(numpy.concatenate(("
+                        + ", ".join(f"p_{w}" for w in stacked) + ",)))")
+            body.append(f"product_{state} = numpy.empty({len(stacked)} * n)")
     for r_index in range(len(states)):
         body += [f"direct_{r_index}_{s_index} = numpy.zeros(n)" for s_index in range(len(states))]
     for r_index in mixed_states:
         body += [f"mixed_{r_index} = numpy.empty(({len(states)} * n, n))",
                  f"chained_{r_index} = numpy.empty(({len(states)} * n, n))"]
     body.append("for t in range(steps):")
-    step = [f"numpy.dot(p_{weight}, prev_{state}, product_{k})" for k, (weight, state) in enumerate(products)]
+    step = [f"numpy.dot(stack_{state}, prev_{state}, product_{state})" for state in states
+            if any(r == state for _, r in products)]
     step.append("for a in range(n):")
     step += ["    " + line for line in unit_lines]
     step += [f"numpy.dot(mixed_{r_index}, P[{r_index}], chained_{r_index})" for r_index in mixed_states]
@@ -177,7 +185,9 @@ def _generate(model: Model, semantics: str):
     source = "\n".join(lines)
     namespace = {"numpy": np}
     exec(compile(source, f"<derive compiled chain: {model.name}, n={n}, {semantics}>", "exec"), namespace)  # noqa: S102
-    return numba.njit(namespace["kernel"]), tuple(input_products), matrix_names, vector_names, source
+    # reassociation lets LLVM vectorise the loops; no approximate functions (no "afn"), so tanh stays exact.
+    kernel = numba.njit(fastmath={"reassoc", "contract", "nsz"}, error_model="numpy")(namespace["kernel"])
+    return kernel, tuple(input_products), matrix_names, vector_names, source
 
 
 def chain(model: Model, params: dict, steps: int, inputs: np.ndarray, initial: dict,

@@ -6,6 +6,7 @@ import torch
 
 from derive import jacobians, models, numeric
 from derive.activations import sigmoid, tanh
+from derive.peers import torch_lstm_cell
 from helpers import assert_jacobian
 
 LSTMS = [models.lstm_1997, models.lstm_forget, models.lstm_peephole]
@@ -146,23 +147,10 @@ def test_gate_routes_sum_to_the_markov_block():
     assert sympy.expand(routes - block) == 0
 
 
-def _torch_cell(model, params):
-    """torch.nn.LSTMCell (float64) carrying the forget-gate LSTM's weights; PyTorch's gate order is i, f, g, o."""
-    n, m = model.n, model.m
-    cell = torch.nn.LSTMCell(m, n).double()
-    p = {k: torch.tensor(v[0]) for k, v in params.items()}
-    with torch.no_grad():
-        cell.weight_ih.copy_(torch.cat([p["W_ix"], p["W_fx"], p["W_cx"], p["W_ox"]]))
-        cell.weight_hh.copy_(torch.cat([p["W_ih"], p["W_fh"], p["W_ch"], p["W_oh"]]))
-        cell.bias_ih.copy_(torch.cat([p["b_i"], p["b_f"], p["b_c"], p["b_o"]]).ravel())
-        cell.bias_hh.zero_()
-    return cell
-
-
 def test_forget_lstm_matches_torch_lstmcell_values_and_jacobians():
     model = models.lstm_forget(n=3)
     params, history, inputs = _run(model, steps=6, seed=7)
-    cell = _torch_cell(model, params)
+    cell = torch_lstm_cell(params)
     xs = torch.tensor(inputs[:, 0, :, 0])
     h0 = torch.tensor(history[0]["h"][0, :, 0])
     c0 = torch.tensor(history[0]["c"][0, :, 0])

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from derive import models, numeric
+from derive.peers import torch_lstm_cell
 from helpers import assert_jacobian
 
 MODELS = [
@@ -76,13 +77,7 @@ def test_chain_agrees_with_torch_autograd_n16_t50():
     steps = 50
     inputs = rng.normal(size=(steps, 1, 16, 1))
     c0, h0 = rng.normal(size=(16,)) * 0.5, rng.normal(size=(16,)) * 0.5
-    cell = torch.nn.LSTMCell(16, 16).double()
-    p = {k: torch.tensor(v[0]) for k, v in params.items()}
-    with torch.no_grad():
-        cell.weight_ih.copy_(torch.cat([p["W_ix"], p["W_fx"], p["W_cx"], p["W_ox"]]))
-        cell.weight_hh.copy_(torch.cat([p["W_ih"], p["W_fh"], p["W_ch"], p["W_oh"]]))
-        cell.bias_ih.copy_(torch.cat([p["b_i"], p["b_f"], p["b_c"], p["b_o"]]).ravel())
-        cell.bias_hh.zero_()
+    cell = torch_lstm_cell(params)
     xs = torch.tensor(inputs[:, 0, :, 0])
 
     def unrolled(c_start):
