@@ -219,13 +219,20 @@ def notation_key(text: str, label: str) -> str:
             node.children[0].data not in ("name", "style", "decorated", "function"):
         raise NotationError(f"{label}: an alias names one symbol, like s_t or \\tilde{{C}}", 0, formula)
     key = base_key(node.children[0]) if node.children[0].data != "function" else str(node.children[0].children[0])
+    bad = NotationError(f"{label}: an alias is a name with an optional label and the time t, like s_t, y^t, "
+                        f"z_{{f,t}}", 0, formula)
     for script in node.children[1:]:
-        text_of_script = parser.text_of(script.children[0]) if script.data in ("sub", "sup") else "'"
-        parts = text_of_script.split(",")
-        if script.data == "sub" and parts[0] != "t":
+        if script.data not in ("sub", "sup"):
+            raise bad
+        parts = parser.text_of(script.children[0]).split(",")
+        if script.data == "sup" or len(parts) == 2:
+            if parts[-1] != "t" or len(parts) > 2:
+                raise bad
+            parts = parts[:-1]
+        if parts and parts[0] != "t":
+            if not parts[0].isalnum():
+                raise bad
             key += "_" + parts[0]
-        if parts[-1] != "t" and (script.data == "sup" or len(parts) > 1):
-            raise NotationError(f"{label}: the time of an alias is written t, as in s_t or y^t", 0, formula)
     return key
 
 

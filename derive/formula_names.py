@@ -144,7 +144,7 @@ class NameRules:
             value = self.multiply(value, argument, call)
         for script in after:  # \sigma(z)^2: a power of the result
             if script.data != "sup":
-                self.fail(script, "after (...) only a superscript may follow, as in \sigma(z)^2")
+                self.fail(script, "after (...) only a superscript may follow, as in \\sigma(z)^2")
             value = self._superscript(value, script.children[0], env)
         return value
 
@@ -174,6 +174,8 @@ class NameRules:
         spelled = base + ("" if sub is None else "_{" + text_of(sub) + "}")
         if entry is None:
             hint = " (t is the claim's time step, a subscript)" if base in ("t", "k", "s") else ""
+            if base == "b" and table.model is not None and table.model.removed:
+                hint = " (the claim's model was built with bias = false)"
             raise table.unknown(spelled, position(node), self.formula, hint)
         if not used:
             time_tree = sub
