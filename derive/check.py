@@ -220,6 +220,8 @@ def run(paths, stdin: bytes | None, settings: Settings, *, jobs: int = 0, as_jso
     pdf_error = ""
     if report is not None and any(row.verdict for row in rows):
         pdf_error = write_report(rows, report, settings, make_pdf)
+    elif report is not None:
+        err.write("derive: no claim could be verified, so no report was written\n")
     if unusable:
         code = 2
     elif pdf_error or any(row.error for row in rows) or any(row.met is False for row in rows):

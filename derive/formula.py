@@ -23,10 +23,10 @@ import lark
 import sympy
 
 from derive.errors import NotationError, ShapeMismatchError
-from derive.models import scalar_or_matrix
-from derive.notation import stack
 from derive.formula_names import (Concat, Definition, Function, Loss, NameRules, Rel, Split,  # noqa: F401
                                   simple)
+from derive.models import scalar_or_matrix
+from derive.notation import stack
 from derive.parser import Formula, position, text_of
 from derive.symbols_table import SymbolTable
 
@@ -176,10 +176,12 @@ class Reader(NameRules):
     def _add(self, a, b, node):
         a, b = self.plain(a, node), self.plain(b, node)
         if is_matrix(a) != is_matrix(b):
-            scalar, matrix = (a, b) if is_matrix(b) else (b, a)
-            if scalar == 0 or matrix.shape[1] == 1:  # 1 - σ(z) for a column z: elementwise
-                return a + scalar * sympy.ones(*matrix.shape) if is_matrix(a) else scalar * sympy.ones(*matrix.shape) + b
-            self.fail(node, f"cannot add a scalar and a {matrix.shape[0]}×{matrix.shape[1]} matrix", ShapeMismatchError)
+            # A scalar meets a column elementwise (1 - σ(z) for a column z); 0 meets any matrix.
+            matrix = a if is_matrix(a) else b
+            if matrix.shape[1] != 1 and a != 0 and b != 0:
+                self.fail(node, f"cannot add a scalar and a {matrix.shape[0]}×{matrix.shape[1]} matrix",
+                          ShapeMismatchError)
+            a, b = (v if is_matrix(v) else v * sympy.ones(*matrix.shape) for v in (a, b))
         if shape(a) != shape(b):
             self.fail(node, f"cannot add shapes {shape(a)[0]}×{shape(a)[1]} and {shape(b)[0]}×{shape(b)[1]}",
                       ShapeMismatchError)
@@ -248,7 +250,9 @@ class Reader(NameRules):
                 text = str(primary.children[0])
                 if "." in text:
                     self.fail(node, f"a time index must be a whole number, not {text}")
-                return self._bounded(int(text[:6]) if len(text) < 6 else LARGEST_INDEX + 1, node)
+                if len(text) > 3:
+                    self.fail(node, f"time index {text} is beyond ±{LARGEST_INDEX}")
+                return self._bounded(int(text), node)
             if primary.data == "group" and not scripts:
                 return self.index(primary.children[1] if len(primary.children) == 3 else primary.children[0], env)
             if primary.data == "name":

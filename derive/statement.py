@@ -172,7 +172,7 @@ def _equal(spec: Spec, context: Context, members: list) -> Equal:
     deltas = [SYMBOLS[s] for s in symbols if s in SYMBOLS and SYMBOLS[s].name.startswith(adjoints.PREFIX)]
     return Equal(hand, full, model, truncated=truncated if differs else None,
                  extra=adjoints.binder if deltas else None, canonical=_canonical(model, full),
-                 labels=labels, domain=_domain(spec, context, symbols, EQUAL_RANGE, finite=True))
+                 labels=labels, domain=_domain(spec, context, symbols, EQUAL_RANGE, bound=False))
 
 
 def _canonical(model: Model | None, reference):
@@ -203,8 +203,10 @@ def _number(value, name: str, formula: Formula):
     return sympy.Rational(fraction.numerator, fraction.denominator)
 
 
-def _domain(spec: Spec, context: Context, symbols: set, default, finite: bool) -> tuple:
-    """(symbol, low, high) for every symbol no model binds: declared variables, the loss's slope, a bound's symbols."""
+def _domain(spec: Spec, context: Context, symbols: set, default, bound: bool) -> tuple:
+    """(symbol, low, high) for the symbols no trajectory binds: declared variables and the loss's slope,
+    and in a bound every symbol (a bound holds over all real values of its symbols unless `domain` narrows them).
+    """
     given = {}
     reader = Reader(context, spec.semantics)
     for key, (low, high) in spec.domain.items():
@@ -217,9 +219,9 @@ def _domain(spec: Spec, context: Context, symbols: set, default, finite: bool) -
     for symbol in sorted(symbols, key=str):
         if symbol == slope:
             result.append((symbol, *SLOPE_RANGE))
-        elif symbol in given or symbol not in SYMBOLS:
+        elif symbol in given or symbol not in SYMBOLS or bound:
             low, high = given.get(symbol, default)
-            if finite and not (low.is_finite and high.is_finite):
+            if not bound and not (low.is_finite and high.is_finite):
                 raise NotationError(f"the variable {symbol} of an equation needs a finite range", 0, spec.formula)
             if not low < high:
                 raise NotationError(f"the range of {symbol} is empty: [{low}, {high}]", 0, spec.formula)
@@ -252,12 +254,7 @@ def _bound(spec: Spec, context: Context, members: list, relation: str) -> Bound:
         left = jacobians.gates_to_preactivations(left, model)
     if any(SYMBOLS[s].name.startswith(adjoints.PREFIX) for s in left.free_symbols if s in SYMBOLS):
         raise NotationError("a bound on an adjoint δq is not part of the notation", 0, formula)
-    everything = {s: (-sympy.oo, sympy.oo) for s in left.free_symbols}
-    domain = _domain(spec, context, left.free_symbols, (-sympy.oo, sympy.oo), finite=False)
-    bound_symbols = {s for s, _, _ in domain}
-    domain += tuple((s, low, high) for s, (low, high) in sorted(everything.items(), key=lambda i: str(i[0]))
-                    if s not in bound_symbols)
-    return Bound(left, relation, right, tuple(sorted(domain, key=lambda d: str(d[0]))))
+    return Bound(left, relation, right, _domain(spec, context, left.free_symbols, (-sympy.oo, sympy.oo), bound=True))
 
 
 def definition(key: Formula, formula: Formula) -> tuple[str, Definition]:
