@@ -3,10 +3,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from derive import claims, claimsfile, models
-from derive.errors import (ClaimError, ClaimsFileError, FormulaSyntaxError, InputTooLargeError, NotationError,
-                           ShapeMismatchError, UnknownSymbolError)
+from derive.errors import (ClaimError, ClaimsFileError, DeriveError, FormulaSyntaxError, InputTooLargeError,
+                           NotationError, ShapeMismatchError, UnknownSymbolError)
 from derive.verify import Equal, Settings, verify
 
 FAST = Settings(points=40)
@@ -262,3 +264,24 @@ def test_models_are_shared_between_claims():
         claimsfile.model_from({"bias": False, "name": "lstm_forget"}, "m")
     assert claimsfile.model_from("none", "m") is None
     assert isinstance(claimsfile.model_from("rnn", "m"), models.Model)
+
+
+# -- fuzzing the file level: any mix of keys and values gives only clean errors ------------------
+VALUES = ['1', '"x"', '[]', '{}', '[1, 2]', '{ name = "rnn" }', '"none"', 'true', '1.5', 'inf', '"c_t = c_t"',
+          "'''\\sigma'(z) < 1'''", '{ k = [2, 3] }', '{ z = [0, 1] }', '{ z = ["-inf", "inf"] }', '["z"]',
+          '{ s = "c" }', '{ A_t = "f_t" }', '{ symbol = "L", of = "a_3" }', '{ name = "lstm_forget", n = 2 }',
+          '"agrees"', '"truncated"', '[[1]]', '{ z = [1, 0] }', '{ z = "q" }', '{ "s_{t-1}" = "c" }']
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.sampled_from(sorted(claimsfile.CLAIM_KEYS - {"id"}) + ["colour"]),
+                       st.sampled_from(VALUES), max_size=5))
+def test_any_claim_table_gives_only_clean_errors(chosen):
+    table = {"id": '"a.b"', "where": '"w"', "latex": "'''c_t = f_t'''", **chosen}
+    text = HEAD + "[[claim]]\n" + "\n".join(f"{key} = {value}" for key, value in table.items())
+    try:
+        for entry in read(text).entries:
+            if entry.claim is not None:
+                entry.claim.question()
+    except DeriveError:
+        pass
