@@ -22,7 +22,7 @@ from derive import adjoints, jacobians
 from derive.errors import NotationError, ShapeMismatchError
 from derive.formula import Context, Definition, Loss, Reader, is_matrix, shape
 from derive.formula_names import base_key
-from derive.models import SYMBOLS, Model, Quantity
+from derive.models import SYMBOLS, Model, Notation
 from derive.notation import stack
 from derive.parser import Formula, parse, text_of
 from derive.symbols_table import SymbolTable, variable_symbol
@@ -58,7 +58,7 @@ def _context(spec: Spec) -> Context:
     loss = None
     if spec.loss is not None:
         symbol, argument = spec.loss
-        slope = Quantity(r"\frac{\partial %s}{\partial %s}" % (symbol.text.strip(), argument.text.strip()), real=True)
+        slope = Notation(r"\frac{\partial %s}{\partial %s}" % (symbol.text.strip(), argument.text.strip()), real=True)
         loss = Loss(text_of(symbol.tree.children[0]), argument, slope)
     return Context(table, dict(spec.definitions), spec.dots, loss)
 
