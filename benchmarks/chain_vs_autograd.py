@@ -81,28 +81,33 @@ def torch_jacobian(model, params, inputs, initial):
 
 
 def chain_flops(model, steps: int) -> float:
-    """Floating-point operations of derive's chain: the stacked matrix products and the elementwise updates."""
+    """Floating-point operations of the compiled chain per run (what derive.compiled does in each step).
+
+    The forward step's matrix products, the rows Σ_k diag(gain_k) W_k, their
+    product with the perturbation matrix P (S n × n times n × n) and the fused
+    update; the elementwise nodes and coefficients (O(n) per step) are left out.
+    """
     plan = numeric.linearization(model).plan("full")
-    n, states = model.n, len(model.state)
-    per_step = 0.0
+    n, m, states = model.n, model.m, len(model.state)
+    weights = sum(len(plan.weights[r]) for r in model.state)
+    inputs = sum(1 for name, shape in model.param_shapes.items() if shape == (n, m) and m != n) or weights
+    per_step = 2.0 * weights * n * n + 2.0 * inputs * n * m  # forward: recurrent and input products
     for r in model.state:
         k = len(plan.weights[r])
         if k:
-            per_step += 2.0 * (k * n) * n * n  # (k n × n) @ (n × n)
-            per_step += 2.0 * states * k * n * n  # combining the k products for each state
-        if any(i is not None for i in plan.direct[r]):
-            per_step += 2.0 * states * n * n
-    per_step += 2.0 * states * n * n  # rescaling
+            per_step += 2.0 * states * k * n * n  # the rows of Σ_k diag(gain_k) W_k
+            per_step += 2.0 * (states * n) * n * n  # times P_r
+        per_step += 2.0 * sum(i is not None for i in plan.direct[r]) * n * n  # diag(direct) P_r
     return per_step * steps
 
 
 def matmul_throughput(model, repeat: int = 50) -> float:
-    """FLOP/s of this machine's NumPy matrix product at the chain's own shape."""
-    n = model.n
-    k = len(numeric.linearization(model).plan("full").weights[model.state[-1]])
-    a, b = np.random.default_rng(0).normal(size=(1, k * n, n)), np.random.default_rng(1).normal(size=(1, n, n))
+    """FLOP/s of this machine's NumPy matrix product at the chain's own shape (S n × n times n × n)."""
+    n, states = model.n, len(model.state)
+    a = np.random.default_rng(0).normal(size=(states * n, n))
+    b = np.random.default_rng(1).normal(size=(n, n))
     seconds, _ = best_of(lambda: [a @ b for _ in range(repeat)], 3)
-    return 2.0 * k * n * n * n * repeat / seconds
+    return 2.0 * states * n * n * n * repeat / seconds
 
 
 def naive_expansion(steps: int):

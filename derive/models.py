@@ -113,9 +113,6 @@ class Notation(sympy.Symbol):
         return self.name.replace(self.MARK, "")
 
 
-Quantity = Notation  # the name derive.statement imports
-
-
 def _entry(name, time, absolute, index):
     label = [] if time is None else [time_label(time, absolute)]
     tail = [("" if max(index) < 10 else ",").join(map(str, index))] if index else []
