@@ -17,9 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from derive import claimsfile, pipeline
-from derive.errors import DeriveError, TexMissingError
-from derive.report import json_report, pdf, tex
-from derive.report.files import write_atomic
+from derive.errors import DeriveError
 from derive.verify import Settings, Verdict, verify
 
 WIDEST_EVIDENCE = 100  # characters of the one-line evidence in the table
@@ -192,21 +190,10 @@ def write_report(rows: list[Row], output: Path, settings: Settings, make_pdf: bo
     results = [(row.claim, row.verdict) for row in rows if row.verdict is not None]
     files = sorted({row.file for row in rows})
     title = "Claims checked by derive check: " + ", ".join(Path(f).name for f in files)
-    output = Path(output)
-    info = pipeline.versions()
-    figure_files, figure_blocks = pipeline.write_figures(results, output, settings.seed)
-    tex_path = output / "report.tex"
-    write_atomic(tex_path, tex.render(results, title=title, settings=settings, versions=info, figures=figure_blocks))
-    write_atomic(output / "report.json", json_report.render(results, settings=settings, versions=info))
-    if not make_pdf:
-        return ""
     try:
-        pdf.compile_pdf(tex_path, figure_files)
-    except TexMissingError as error:
+        return pipeline.write_report(results, output, settings, title, make_pdf).pdf_error
+    except DeriveError as error:  # TeX failed on the file
         return str(error)
-    except DeriveError as error:
-        return str(error)
-    return ""
 
 
 def run(paths, stdin: bytes | None, settings: Settings, *, jobs: int = 0, as_json_output: bool = False,

@@ -115,8 +115,9 @@ def load_all(paths=None) -> list[Claim]:
     files: list[Path] = []
     for path in [Path(p) for p in paths] if paths else [builtin_directory()]:
         if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.suffix in (".py", ".toml")
-                                and not p.name.startswith("_")))
+            # Per article, the claims written in its notation (.toml) come before those in Python.
+            files.extend(sorted((p for p in path.iterdir() if p.suffix in (".py", ".toml")
+                                 and not p.name.startswith("_")), key=lambda p: (p.stem, p.suffix != ".toml")))
         else:
             files.append(path)
     claims: list[Claim] = []

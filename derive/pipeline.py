@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from derive import claims as claims_module
-from derive.errors import ClaimError, TexMissingError
+from derive.errors import ClaimError, DeriveError, TexMissingError
 from derive.report import figures, json_report, pdf, tex
 from derive.report.files import write_atomic
 from derive.verify import Settings, verify
@@ -68,7 +68,14 @@ _CLAIMS: list = []  # the claims being verified, inherited by forked workers
 
 def _verify_one(index: int, settings: Settings):
     started = time.monotonic()
-    return index, verify(_CLAIMS[index].question(), settings), time.monotonic() - started
+    claim = _CLAIMS[index]
+    try:
+        verdict = verify(claim.question(), settings)
+    except DeriveError:
+        raise
+    except Exception as error:  # noqa: BLE001 - a failing claim is named, never a traceback
+        raise ClaimError(f"claim {claim.id}: verification failed: {type(error).__name__}: {error}") from None
+    return index, verdict, time.monotonic() - started
 
 
 def verify_all(claims: list, settings: Settings, jobs: int, progress: Progress) -> list:
@@ -118,25 +125,24 @@ def write_figures(results, output: Path, seed: int):
     return files, blocks
 
 
-def run_report(config: ReportConfig) -> ReportResult:
-    """The main job; raises DeriveError subclasses on bad input, returns what was written."""
-    progress = Progress(config.verbosity)
-    claims = load_claims(config)
-    progress(f"loaded {len(claims)} claims from {len({c.source.key for c in claims})} sources")
-    progress("verifying")
-    results = verify_all(claims, config.settings, config.jobs, progress)
-    output = Path(config.output)
+def write_report(results, output: Path, settings: Settings, title: str = TITLE, make_pdf: bool = True,
+                 progress=None) -> ReportResult:
+    """Figures, report.tex, report.json and (when asked and TeX is there) report.pdf of verified claims.
+
+    A missing TeX engine is not an error here: the result says why there is no PDF.
+    """
+    progress = progress or Progress(0)
+    output = Path(output)
     info = versions()
-    figure_files, figure_blocks = write_figures(results, output, config.settings.seed)
+    figure_files, figure_blocks = write_figures(results, output, settings.seed)
     if figure_files:
         progress(f"drew {len(figure_files)} figures")
     tex_path, json_path = output / "report.tex", output / "report.json"
-    write_atomic(tex_path, tex.render(results, title=config.title, settings=config.settings, versions=info,
-                                      figures=figure_blocks))
-    write_atomic(json_path, json_report.render(results, settings=config.settings, versions=info))
+    write_atomic(tex_path, tex.render(results, title=title, settings=settings, versions=info, figures=figure_blocks))
+    write_atomic(json_path, json_report.render(results, settings=settings, versions=info))
     progress(f"wrote {tex_path} and {json_path}")
     result = ReportResult(results, [tex_path, json_path, *figure_files])
-    if config.pdf:
+    if make_pdf:
         progress("compiling the PDF")
         try:
             result.written.append(pdf.compile_pdf(tex_path, figure_files))
@@ -144,3 +150,13 @@ def run_report(config: ReportConfig) -> ReportResult:
         except TexMissingError as error:
             result.pdf_error = str(error)
     return result
+
+
+def run_report(config: ReportConfig) -> ReportResult:
+    """The main job; raises DeriveError subclasses on bad input, returns what was written."""
+    progress = Progress(config.verbosity)
+    claims = load_claims(config)
+    progress(f"loaded {len(claims)} claims from {len({c.source.key for c in claims})} sources")
+    progress("verifying")
+    results = verify_all(claims, config.settings, config.jobs, progress)
+    return write_report(results, config.output, config.settings, config.title, config.pdf, progress)

@@ -127,3 +127,20 @@ def test_help_explains_every_option():
 
 def test_main_returns_an_exit_code(tmp_path):
     assert main(["report", "-o", str(tmp_path), "--no-pdf", "-q", "--claims", "arbel.eq2", "--points", "20"]) == 0
+
+
+def test_a_claim_that_fails_while_being_verified_is_named_not_a_traceback(tmp_path):
+    mine = tmp_path / "failing.py"
+    mine.write_text('''
+from derive.claims import Source, claim
+from derive.verify import Experiment
+
+SOURCE = Source("me", "My tutorial", "my blog")
+
+@claim("me.broken", where="s1", printed="x", reading="an experiment whose code divides by zero")
+def broken():
+    return Experiment("never", lambda seed: {"x": 1 / 0}, lambda numbers: True)
+''')
+    done = run("report", "--file", str(mine), "-o", str(tmp_path / "out"), "--no-pdf", "-q", "--jobs", "2")
+    assert done.returncode == 2
+    assert "me.broken" in done.stderr and "ZeroDivisionError" in done.stderr and "Traceback" not in done.stderr
