@@ -39,7 +39,7 @@ def rnn_weight_factor():
                "bias 0) must be negative and above the rates of the sigmoid and tanh RNNs.")
 def vanish_slower():
     def holds(numbers):
-        lstm = numbers["lstm[b_f=0,full]"]
-        return lstm < 0 and lstm > numbers["rnn[sigmoid]"] and lstm > numbers["rnn[tanh]"]
+        lstm = numbers["rate[LSTM, b_f=0, full]"]
+        return lstm < 0 and lstm > numbers["rate[RNN, sigmoid]"] and lstm > numbers["rate[RNN, tanh]"]
 
     return Experiment("LSTM rate < 0 and above both RNN rates", experiments.lstm_decay, holds, figure="lstm-decay")

@@ -100,16 +100,14 @@ def lstm_decay(seed: int, quick: bool = False, n: int = 32, forget_biases=(0.0, 
         params = numeric.draw_params(lstm, np.random.default_rng(seed), draws=draws, forget_bias=bias)
         for semantics in ("full", "truncated"):
             recorded, norms, median = _curve(lstm, params, steps, seed, semantics=semantics)
-            key = f"lstm[b_f={bias:g},{semantics}]"
-            numbers[key] = _round(fitted_rate(recorded, norms))
-            series[key] = {"x": recorded.tolist(), "y": _rounded(median)}
+            numbers[f"rate[LSTM, b_f={bias:g}, {semantics}]"] = _round(fitted_rate(recorded, norms))
+            series[f"lstm[b_f={bias:g},{semantics}]"] = {"x": recorded.tolist(), "y": _rounded(median)}
     for activation in ("sigmoid", "tanh"):
         rnn = models.rnn(n=n, activation=activation)
         params = numeric.draw_params(rnn, np.random.default_rng(seed), draws=draws)
         recorded, norms, median = _curve(rnn, params, steps, seed)
-        key = f"rnn[{activation}]"
-        numbers[key] = _round(fitted_rate(recorded, norms))
-        series[key] = {"x": recorded.tolist(), "y": _rounded(median)}
+        numbers[f"rate[RNN, {activation}]"] = _round(fitted_rate(recorded, norms))
+        series[f"rnn[{activation}]"] = {"x": recorded.tolist(), "y": _rounded(median)}
     numbers["series"] = series
     return numbers
 

@@ -119,9 +119,11 @@ def write_figures(results, output: Path, seed: int):
         path = output / f"fig-{name}.pdf"
         write_atomic(path, figures.render(name, verdict.evidence))
         files.append(path)
-        blocks[name] = ("\\begin{figure}[htbp]\\centering\\includegraphics[width=%s]{%s}\\caption{%s}"
-                        "\\end{figure}" % ("\\linewidth" if figures.FIGURES[name][1][0] > 5 else "0.68\\linewidth",
-                                            path.name, figures.caption(name, verdict.evidence, seed)))
+        width = "\\linewidth" if figures.FIGURES[name][1][0] > 5 else "0.68\\linewidth"
+        # Not a float: the figure stays with the claim whose verdict it backs.
+        blocks[name] = ("\\par\\medskip\\begin{center}\\includegraphics[width=%s]{%s}"
+                        "\\captionof{figure}{%s}\\end{center}" % (width, path.name,
+                                                                    figures.caption(name, verdict.evidence, seed)))
     return files, blocks
 
 

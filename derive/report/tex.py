@@ -27,6 +27,7 @@ PREAMBLE = r"""\documentclass[10pt]{article}
 \usepackage{array,longtable,booktabs}
 \usepackage{xcolor}
 \usepackage{microtype}
+\usepackage{caption}
 \usepackage[hidelinks]{hyperref}
 \definecolor{agreescolor}{rgb}{0.0,0.42,0.16}
 \definecolor{differscolor}{rgb}{0.72,0.04,0.04}
@@ -154,17 +155,33 @@ def _bound_evidence(verdict) -> list[str]:
     return lines
 
 
+def _measured_table(numbers: dict) -> str:
+    """Numbers named `quantity[configuration]` as a table, one row per configuration; the rest in a line."""
+    plain, rows, columns = [], {}, []
+    for key, value in numbers.items():
+        if isinstance(value, dict):
+            continue
+        if key.endswith("]") and "[" in key:
+            quantity, configuration = key[:-1].split("[", 1)
+            rows.setdefault(configuration, {})[quantity] = value
+            if quantity not in columns:
+                columns.append(quantity)
+        else:
+            plain.append(r"%s~=~%s" % (escape(key), escape(str(value))))
+    text = ", ".join(plain) + "." if plain else ""
+    if rows:
+        header = " & ".join([r"\textit{configuration}"] + [r"\textit{%s}" % escape(c) for c in columns])
+        body = [" & ".join([escape(configuration)] + [escape(str(values.get(c, ""))) for c in columns]) + r" \\"
+                for configuration, values in rows.items()]
+        text += ("\n" + r"{\small\begin{longtable}{@{}l" + "r" * len(columns) + "@{}}" + header
+                 + r" \\ \midrule" + "\n" + "\n".join(body) + r"\end{longtable}}")
+    return text
+
+
 def _experiment_evidence(verdict, figures: dict) -> list[str]:
     e = verdict.evidence
-    lines = [r"\field{Prediction tested}" + escape(e["statement"]) + "."]
-    items = [(escape(k), escape(str(v))) for k, v in e["numbers"].items() if not isinstance(v, dict)]
-    rows = []
-    for start in range(0, len(items), 2):
-        pair = items[start:start + 2] + [("", "")] * (2 - len(items[start:start + 2]))
-        rows.append(" & ".join(f"{k} & {v}" for k, v in pair) + r" \\")
-    lines.append(r"\field{Measured}" + "\n" + r"{\small\begin{longtable}{@{}>{\raggedright\arraybackslash}p{4.6cm}"
-                 r">{\raggedright\arraybackslash}p{3.4cm}>{\raggedright\arraybackslash}p{4.6cm}"
-                 r">{\raggedright\arraybackslash}p{3.4cm}@{}}" + "\n".join(rows) + r"\end{longtable}}")
+    lines = [r"\field{Prediction tested}" + escape(e["statement"]) + ".",
+             r"\field{Measured}" + _measured_table(e["numbers"])]
     for key, value in e["numbers"].items():
         if isinstance(value, dict):
             lines.append(r"\field{%s}" % escape(key.capitalize()) + _point(value) + ".")
