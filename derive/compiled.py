@@ -16,6 +16,7 @@ import sympy
 from sympy.printing.numpy import NumPyPrinter
 
 from derive import numeric
+from derive.activations import Sigmoid
 from derive.errors import ModelError
 from derive.models import SYMBOLS, Model
 
@@ -29,7 +30,7 @@ def available() -> bool:
 
 
 class _Printer(NumPyPrinter):
-    """NumPy code for numba: σ as an explicit tanh form, symbols by their generated names."""
+    """NumPy code for numba: σ and tanh by the helpers below, symbols by their generated names."""
 
     def __init__(self, names: dict):
         super().__init__({"fully_qualified_modules": True})
@@ -39,7 +40,26 @@ class _Printer(NumPyPrinter):
         return self.names[symbol]
 
     def _print_Sigmoid(self, expr):
-        return "(0.5 * (1.0 + numpy.tanh(0.5 * (%s))))" % self._print(expr.args[0])
+        return self.names.get(expr) or "_sigmoid(%s)" % self._print(expr.args[0])
+
+    def _print_tanh(self, expr):
+        return self.names.get(expr) or "_tanh(%s)" % self._print(expr.args[0])
+
+
+# Scalar σ and tanh for the kernel: one exponential each, exact to rounding for every argument
+# (expm1 keeps tanh accurate near 0; the branches keep exp from overflowing).
+HELPERS = """
+def _tanh(z):
+    t = numpy.expm1(-2.0 * abs(z))
+    r = -t / (t + 2.0)
+    return r if z >= 0 else -r
+
+def _sigmoid(z):
+    if z >= 0:
+        return 1.0 / (1.0 + numpy.exp(-z))
+    e = numpy.exp(z)
+    return e / (1.0 + e)
+"""
 
 
 def _identifier(symbol) -> str:
@@ -94,7 +114,13 @@ def _generate(model: Model, semantics: str):
     input_products = []  # (weight, input) pairs, projected for all steps before the loop
     products = []  # (weight, previous state): one matrix-vector product per step
     unit_lines = []
+    # An activation the coefficients need again (tanh(c_t) of the output equation) is computed once.
+    needed = {a for e in plan.expressions for a in e.atoms(sympy.tanh, Sigmoid) if a.args[0].is_Symbol}
     for node, definition in scalar.equations.items():
+        for application in sorted(definition[0, 0].atoms(sympy.tanh, Sigmoid) & needed, key=str):
+            if application not in names:
+                unit_lines.append(f"applied_{len(unit_lines)} = {printer.doprint(application)}")
+                names[application] = f"applied_{len(unit_lines) - 1}"
         terms = []
         for term in sympy.Add.make_args(definition[0, 0]):
             weights = [f for f in sympy.Mul.make_args(term) if f in SYMBOLS and SYMBOLS[f].name in matrices]
@@ -184,6 +210,9 @@ def _generate(model: Model, semantics: str):
     lines.append("    return perturbation, log10_scale")
     source = "\n".join(lines)
     namespace = {"numpy": np}
+    exec(compile(HELPERS, "<derive compiled helpers>", "exec"), namespace)  # noqa: S102 - our own source
+    for helper in ("_tanh", "_sigmoid"):
+        namespace[helper] = numba.njit(inline="always")(namespace[helper])
     exec(compile(source, f"<derive compiled chain: {model.name}, n={n}, {semantics}>", "exec"), namespace)  # noqa: S102
     # reassociation lets LLVM vectorise the loops; no approximate functions (no "afn"), so tanh stays exact.
     kernel = numba.njit(fastmath={"reassoc", "contract", "nsz"}, error_model="numpy")(namespace["kernel"])
