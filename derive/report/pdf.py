@@ -1,6 +1,7 @@
 """Compiling report.tex into report.pdf with latexmk, or pdflatex run twice."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -12,6 +13,10 @@ from derive.report.files import write_atomic
 INSTALL_HINT = ("install a TeX engine, e.g. on Debian/Ubuntu: apt-get install texlive-latex-base "
                 "texlive-latex-recommended texlive-fonts-recommended lmodern latexmk "
                 "(or run `make report`, which does it when run as root)")
+
+
+# pdfTeX stamps the PDF with the time unless told otherwise: a fixed date makes the PDF reproducible too.
+REPRODUCIBLE = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000", "FORCE_SOURCE_DATE": "1"}
 
 
 def engine() -> list[str] | None:
@@ -38,7 +43,7 @@ def compile_pdf(tex_path: Path, extra_files=(), timeout: float = 300) -> Path:
         for _ in range(runs):
             try:
                 done = subprocess.run(command + [tex_path.name], cwd=scratch, capture_output=True, text=True,
-                                      timeout=timeout)
+                                      timeout=timeout, env=REPRODUCIBLE)
             except subprocess.TimeoutExpired as error:
                 raise ReportError(f"{command[0]} took longer than {timeout:.0f} s") from error
             if done.returncode != 0:
