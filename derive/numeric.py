@@ -57,8 +57,7 @@ class Linearization:
     """The structured one-step blocks of a model, derived once from its one-unit twin.
 
     `couplings[(s, r)]` is ∂s_t/∂r_{t-1} (full Markov block; `truncated_couplings`
-    with gates held constant); `readout` is the elementwise ∂h_t/∂c_t used when
-    the initial h responds to the initial c (full semantics).
+    with gates held constant), `plan(semantics)` their coefficients compiled in one function.
     """
 
     def __init__(self, model: Model):
@@ -75,12 +74,6 @@ class Linearization:
         self.couplings = self._couplings(scalar, truncated=False)
         self.truncated_couplings = self._couplings(scalar, truncated=True) if model.gates else self.couplings
         self.recurrent = sorted({w for c in self.couplings.values() for _, w in c.mixed})
-        if len(model.state) > 1:
-            c_t = scalar.q(model.state[0], 0)
-            derivative = jacobians.collapse(jacobians.readout(scalar, 0).jacobian(c_t), scalar, (0,))[0, 0]
-            self.readout = self._function(derivative)
-        else:
-            self.readout = None
 
     # -- derivation ---------------------------------------------------------------------
     def _step_symbols(self, scalar: Model) -> set:
@@ -107,10 +100,6 @@ class Linearization:
                 if weights:
                     mixing.setdefault(name, {})[state] = weights
         return mixing
-
-    def _function(self, expr):
-        self._check_elementwise([expr])
-        return _lambdify(expr, self.symbols)
 
     def _check_elementwise(self, exprs) -> None:
         leftovers = {s for e in exprs for s in e.free_symbols if s not in self.symbols}
