@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from derive.errors import ReportError  # noqa: E402
 
 STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1)), "v"), ((0, (1, 1)), "x"),
-          ((0, (3, 1, 1, 1)), "P"), ("-", "*")]
+          ((0, (3, 1, 1, 1)), "P"), ("-", "*"), ("--", "<"), (":", "h"), ("-.", ">"), ((0, (5, 1)), "p")]
 LOG_LABEL = r"$\log_{10}$ of the norm"
 
 plt.rcParams.update({"font.size": 8, "axes.titlesize": 9, "legend.fontsize": 6.5, "lines.linewidth": 1.1,
@@ -27,7 +27,7 @@ plt.rcParams.update({"font.size": 8, "axes.titlesize": 9, "legend.fontsize": 6.5
 
 def _style(index: int) -> dict:
     line, marker = STYLES[index % len(STYLES)]
-    colour = plt.get_cmap("viridis")(0.9 * (index % 8) / 7)
+    colour = plt.get_cmap("viridis")(0.9 * (index % len(STYLES)) / (len(STYLES) - 1))
     return {"linestyle": line, "marker": marker, "color": colour, "markevery": 0.1}
 
 
