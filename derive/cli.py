@@ -59,8 +59,36 @@ def _add_selection(parser: argparse.ArgumentParser) -> None:
                         help="only these claims: exact ids (arbel.D_t) or prefixes ending in '.' or '*' "
                              "(arbel., cv-lstm.*); default: all")
     parser.add_argument("--file", nargs="+", metavar="PATH", default=[], dest="files",
-                        help="claims modules (.py) or folders of them to check instead of the built-in "
+                        help="claims modules (.py), claims files (.toml) or folders of them, to check instead of the built-in "
                              "claims of the source articles")
+
+
+def _add_checking(parser: argparse.ArgumentParser, quick: bool) -> None:
+    """The options that say how hard to check: seed, points, digits, proof budget, workers (and --quick)."""
+    parser.add_argument("--seed", type=_nonnegative_int, default=20240531,
+                        help="seed of the random points and experiments (default: 20240531)")
+    parser.add_argument("--points", type=_positive_int, default=None,
+                        help="random points per numeric comparison (default: 200" + ("; 50 with --quick)" if quick else ")"))
+    if quick:
+        parser.add_argument("--quick", action="store_true",
+                            help="a fast preview: experiments with fewer draws and shorter spans, 50 points")
+    parser.add_argument("--digits", type=_positive_int, default=30,
+                        help="significant digits of the numeric comparisons (default: 30; at least 20)")
+    parser.add_argument("--budget", type=_positive_float, default=10.0, metavar="SECONDS",
+                        help="time budget of each symbolic proof attempt (default: 10)")
+    parser.add_argument("--jobs", type=_nonnegative_int, default=0,
+                        help="worker processes for verification (default: 0, one per core)")
+
+
+def _settings(args):
+    """The Settings the checking options ask for; the tolerance needs at least 20 digits."""
+    from derive.verify import Settings
+
+    if args.digits < 20:
+        raise DeriveError(f"--digits must be at least 20 (got {args.digits}): the tolerance is 10^-(digits-10)")
+    quick = getattr(args, "quick", False)
+    return Settings(points=args.points or (50 if quick else 200), digits=args.digits, seed=args.seed,
+                    budget=args.budget, quick=quick)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,18 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("-o", "--output", type=Path, default=Path("output"), metavar="DIR",
                         help="folder for report.tex, report.pdf and report.json (default: output)")
     _add_selection(report)
-    report.add_argument("--seed", type=_nonnegative_int, default=20240531,
-                        help="seed of the random points and experiments (default: 20240531)")
-    report.add_argument("--points", type=_positive_int, default=None,
-                        help="random points per numeric comparison (default: 200; 50 with --quick)")
-    report.add_argument("--quick", action="store_true",
-                        help="a fast preview: experiments with fewer draws and shorter spans, 50 points")
-    report.add_argument("--digits", type=_positive_int, default=30,
-                        help="significant digits of the numeric comparisons (default: 30; at least 20)")
-    report.add_argument("--budget", type=_positive_float, default=10.0, metavar="SECONDS",
-                        help="time budget of each symbolic proof attempt (default: 10)")
-    report.add_argument("--jobs", type=_nonnegative_int, default=0,
-                        help="worker processes for verification (default: 0, one per core)")
+    _add_checking(report, quick=True)
     report.add_argument("--no-pdf", action="store_true", help="write report.tex and report.json only")
     verbosity = report.add_mutually_exclusive_group()
     verbosity.add_argument("-q", "--quiet", action="store_true", help="print only errors")
@@ -121,27 +138,14 @@ def _add_check(commands) -> None:
     check.add_argument("--report", type=Path, metavar="DIR",
                        help="also write report.tex, report.json and report.pdf of these claims into DIR")
     check.add_argument("--no-pdf", action="store_true", help="with --report: write report.tex and report.json only")
-    check.add_argument("--seed", type=_nonnegative_int, default=20240531,
-                       help="seed of the random points (default: 20240531)")
-    check.add_argument("--points", type=_positive_int, default=200,
-                       help="random points per numeric comparison (default: 200)")
-    check.add_argument("--digits", type=_positive_int, default=30,
-                       help="significant digits of the numeric comparisons (default: 30; at least 20)")
-    check.add_argument("--budget", type=_positive_float, default=10.0, metavar="SECONDS",
-                       help="time budget of each symbolic proof attempt (default: 10)")
-    check.add_argument("--jobs", type=_nonnegative_int, default=0,
-                       help="worker processes for verification (default: 0, one per core)")
+    _add_checking(check, quick=False)
     check.add_argument("-v", "--verbose", action="store_true", help="print a line per claim as it is verified")
 
 
 def _report(args) -> int:
     from derive.pipeline import ReportConfig, run_report
-    from derive.verify import Settings
 
-    if args.digits < 20:
-        raise DeriveError(f"--digits must be at least 20 (got {args.digits}): the tolerance is 10^-(digits-10)")
-    points = args.points or (50 if args.quick else 200)
-    settings = Settings(points=points, digits=args.digits, seed=args.seed, budget=args.budget, quick=args.quick)
+    settings = _settings(args)
     config = ReportConfig(output=args.output, patterns=tuple(args.claims), files=tuple(args.files),
                           settings=settings, pdf=not args.no_pdf, jobs=args.jobs,
                           verbosity=0 if args.quiet else 2 if args.verbose else 1)
@@ -162,16 +166,13 @@ def _list(args) -> int:
 
 def _check(args) -> int:
     from derive import check, claimsfile
-    from derive.verify import Settings
 
-    if args.digits < 20:
-        raise DeriveError(f"--digits must be at least 20 (got {args.digits}): the tolerance is 10^-(digits-10)")
+    settings = _settings(args)
     if not args.files and not args.stdin:
         raise DeriveError("check needs claims files, or --stdin to read one from standard input")
     if args.no_pdf and args.report is None:
         raise DeriveError("--no-pdf goes with --report")
     stdin = sys.stdin.buffer.read(claimsfile.LARGEST_FILE + 1) if args.stdin else None
-    settings = Settings(points=args.points, digits=args.digits, seed=args.seed, budget=args.budget)
     return check.run(args.files, stdin, settings, jobs=args.jobs, as_json_output=args.json, report=args.report,
                      make_pdf=not args.no_pdf, verbosity=1 if args.verbose else 0)
 
