@@ -17,7 +17,7 @@ import sympy
 from derive.activations import MPMATH_NAMESPACE
 from derive.errors import ModelError
 from derive.models import SYMBOLS, Model, quantity
-from derive.points import Trajectory, bind
+from derive.points import Trajectory, bind, draw_decimals
 
 PREFIX = "delta_"
 
@@ -71,8 +71,7 @@ def binder(model: Model, trajectory: Trajectory, offset: int, symbols, rng) -> d
     if not wanted:
         return {}
     output = model.state[-1]
-    weights = [None] + [np.vectorize(lambda v: mpmath.mpf(repr(float(v))), otypes=[object])(
-        np.round(rng.uniform(-1, 1, size=model.shape(output)), 3)) for _ in range(len(trajectory.steps) - 1)]
+    weights = [None] + [draw_decimals(rng, model.shape(output), 1.0) for _ in range(len(trajectory.steps) - 1)]
     deltas = adjoints(model, trajectory, weights)
     values = {}
     for symbol in wanted:

@@ -147,7 +147,6 @@ def unrolled(model: Model, node: str, last: int):
     use it for short spans only, e.g. to differentiate with respect to a parameter.
     """
     substitution: dict = {}
-    value = None
     for time in range(1, last + 1):
         for name, definition in model.step(time, True).items():
             value = definition.xreplace(substitution)

@@ -294,18 +294,17 @@ def chain(model: Model, params: dict, steps: int, rng: np.random.Generator, sema
     then the perturbation matrix is carried through the chunk's blocks.
     """
     jacobians._check_semantics(semantics)
-    plan = linearization(model).plan(semantics)
     linear = linearization(model)
+    plan = linear.plan(semantics)
     draws = next(iter(params.values())).shape[0] if params else 1
     n, states = model.n, model.state
     source = source or states[0]
     target = target or states[0]
     if source not in states or target not in states:
         raise ModelError(f"source and target must be states of {model.name}: {', '.join(states)}")
-    state = initial or {s: np.zeros((draws, n, 1)) for s in states}
     perturbation = np.zeros((draws, len(states), n, n))  # block s holds ∂s_k/∂source_0, rescaled
     perturbation[:, states.index(source)] = np.eye(n)
-    arguments = _cell_arguments(model, params, draws)
+    forward = _forward(model, params, steps, rng, inputs, initial)
     stacks = {r: np.concatenate([params[w] for w in plan.weights[r]], axis=-2) for r in states if plan.weights[r]}
     log10_scale = np.zeros(draws)
     norms = []
@@ -313,12 +312,9 @@ def chain(model: Model, params: dict, steps: int, rng: np.random.Generator, sema
     for start in range(1, steps + 1, chunk):
         length = min(chunk, steps + 1 - start)
         recorded = []
-        for step in range(start, start + length):
-            xs = _inputs(model, inputs, step, rng, draws)
-            previous = {f"{s}_prev": state[s] for s in states}
-            _, nodes = run_capturing_locals(model.cell, {**arguments, **xs, **previous})
-            recorded.append(linear.values(params, state, nodes))
-            state = {s: nodes[s] for s in states}
+        for _ in range(length):
+            _, previous, nodes = next(forward)
+            recorded.append(linear.values(params, previous, nodes))
         values = [np.stack([step_values[k] for step_values in recorded]) for k in range(len(linear.symbols))]
         outputs = [np.broadcast_to(np.asarray(v, dtype=float), (length, draws, n)) for v in plan.function(*values)]
         zero = np.zeros((length, draws, n))
@@ -346,19 +342,26 @@ def chain(model: Model, params: dict, steps: int, rng: np.random.Generator, sema
     return ChainResult(np.array(norms), log10_scale, blocks[states[0]], blocks)
 
 
-def run(model: Model, params: dict, steps: int, rng: np.random.Generator, inputs: str = "normal",
-        initial: dict | None = None) -> list[dict]:
-    """Run the cell for `steps` steps on every draw; the node values of each step (index 0: initial state)."""
+def _forward(model: Model, params: dict, steps: int, rng: np.random.Generator, inputs="normal",
+             initial: dict | None = None):
+    """Run the cell step by step on every draw: yields (inputs, previous state, node values) per step."""
     draws = next(iter(params.values())).shape[0] if params else 1
     state = initial or {s: np.zeros((draws, model.n, 1)) for s in model.state}
     arguments = _cell_arguments(model, params, draws)
-    history = [dict(state)]
     for step in range(1, steps + 1):
         xs = _inputs(model, inputs, step, rng, draws)
-        previous = {f"{s}_prev": state[s] for s in model.state}
-        _, nodes = run_capturing_locals(model.cell, {**arguments, **xs, **previous})
-        history.append({**xs, **{k: nodes[k] for k in model.equations}})
+        _, nodes = run_capturing_locals(model.cell, {**arguments, **xs, **{f"{s}_prev": state[s] for s in state}})
+        yield xs, state, nodes
         state = {s: nodes[s] for s in model.state}
+
+
+def run(model: Model, params: dict, steps: int, rng: np.random.Generator, inputs="normal",
+        initial: dict | None = None) -> list[dict]:
+    """Run the cell for `steps` steps on every draw; the node values of each step (index 0: initial state)."""
+    draws = next(iter(params.values())).shape[0] if params else 1
+    history = [dict(initial or {s: np.zeros((draws, model.n, 1)) for s in model.state})]
+    for xs, _, nodes in _forward(model, params, steps, rng, inputs, initial):
+        history.append({**xs, **{k: nodes[k] for k in model.equations}})
     return history
 
 

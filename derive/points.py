@@ -23,9 +23,14 @@ PARAMETER_RANGE = 2.0
 STATE_RANGE = {"c": 2.0, "h": 1.0}
 
 
-def _draw(rng: np.random.Generator, shape, scale: float) -> np.ndarray:
-    values = np.round(rng.uniform(-scale, scale, size=shape), 3)
-    return np.vectorize(lambda v: mpmath.mpf(repr(float(v))), otypes=[object])(values)
+def _decimal(value: float):
+    """A draw rounded to three decimals, as an exact mpmath number (so a counterexample can be typed back in)."""
+    return mpmath.mpf(repr(round(float(value), 3)))
+
+
+def draw_decimals(rng: np.random.Generator, shape, scale: float) -> np.ndarray:
+    """U(-scale, scale) values at three decimals, as an object array of mpmath numbers."""
+    return np.vectorize(_decimal, otypes=[object])(rng.uniform(-scale, scale, size=shape))
 
 
 @dataclass
@@ -38,16 +43,16 @@ class Trajectory:
 
 def simulate(model: Model, steps: int, rng: np.random.Generator) -> Trajectory:
     """Draw parameters, an initial state and inputs, and run the model's cell for `steps` steps."""
-    params = {name: _draw(rng, shape, PARAMETER_RANGE) for name, shape in model.param_shapes.items()}
+    params = {name: draw_decimals(rng, shape, PARAMETER_RANGE) for name, shape in model.param_shapes.items()}
     fixed = {name: np.full(model.argument_shapes[name], mpmath.mpf(0), dtype=object) for name in model.removed}
     phi = {"phi": model.phi} if model.phi is not None else {}
     if not model.state:
-        inputs = {name: _draw(rng, model.shape(name), PARAMETER_RANGE) for name in model.inputs}
+        inputs = {name: draw_decimals(rng, model.shape(name), PARAMETER_RANGE) for name in model.inputs}
         _, nodes = run_capturing_locals(model.cell, {**params, **fixed, **phi, **inputs})
         return Trajectory(params, [{**inputs, **{k: nodes[k] for k in model.equations}}])
-    history = [{s: _draw(rng, (model.n, 1), STATE_RANGE.get(s, 1.0)) for s in model.state}]
+    history = [{s: draw_decimals(rng, (model.n, 1), STATE_RANGE.get(s, 1.0)) for s in model.state}]
     for _ in range(steps):
-        inputs = {name: _draw(rng, model.shape(name), PARAMETER_RANGE) for name in model.inputs}
+        inputs = {name: draw_decimals(rng, model.shape(name), PARAMETER_RANGE) for name in model.inputs}
         previous = {f"{s}_prev": history[-1][s] for s in model.state}
         _, nodes = run_capturing_locals(model.cell, {**params, **fixed, **phi, **inputs, **previous})
         history.append({**inputs, **{k: nodes[k] for k in model.equations}})
@@ -103,8 +108,7 @@ def sample(model: Model | None, symbols, count: int, seed: int, dps: int, extra=
         if symbols:
             raise VerificationError(f"no model binds {', '.join(map(str, symbols))}; give them a domain")
         with mpmath.workdps(dps):
-            return [{s: mpmath.mpf(repr(round(float(rng.uniform(*ranges[s])), 3))) for s in free}
-                    for _ in range(count)]
+            return [{s: _decimal(rng.uniform(*ranges[s])) for s in free} for _ in range(count)]
     earliest, latest, absolute = time_window(symbols)
     # Two warm-up steps before the earliest time, so o_{t-2}, h_{t-3} and the like exist.
     offset = 0 if absolute else 2 - earliest
@@ -115,6 +119,6 @@ def sample(model: Model | None, symbols, count: int, seed: int, dps: int, extra=
             trajectory = simulate(model, steps, rng)
             values = dict(extra(model, trajectory, offset, symbols, rng)) if extra else {}
             values.update(bind(model, [s for s in symbols if s not in values], trajectory, offset))
-            values.update({s: mpmath.mpf(repr(round(float(rng.uniform(*ranges[s])), 3))) for s in free})
+            values.update({s: _decimal(rng.uniform(*ranges[s])) for s in free})
             points.append(values)
     return points

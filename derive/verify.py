@@ -208,9 +208,9 @@ def _(question: Equal, settings: Settings = Settings()) -> Verdict:
     for name, exact in sides.items():
         evidence["semantics"][name] = _compare(hand, exact, symbols, draws, settings, question.labels)
         evidence["semantics"][name]["exact"] = sympy.latex(_readable(exact, question.model))
-    evidence["hand"] = sympy.latex(_readable(hand, question.model))
+    readable = _readable(hand, question.model)
+    evidence["hand"] = sympy.latex(readable)
     if question.labels:
-        readable = _readable(hand, question.model)
         for name in sides:
             for entry, value in zip(evidence["semantics"][name]["entries"], readable):
                 entry["hand"] = sympy.latex(value)
