@@ -3,8 +3,8 @@
 The thread's formulas are in cv_lstm.toml, in its own notation; statements
 about growth and decay are measured, so they stay here.
 """
-from derive import experiments
-from derive.claims import Source, claim
+from derive.lab import experiments
+from derive.claim import Source, claim
 from derive.verify import Experiment
 
 SOURCE = Source("cv-lstm", "How does LSTM prevent the vanishing gradient problem?",

@@ -16,11 +16,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from derive import claimsfile, pipeline
-from derive.errors import DeriveError
-from derive.verify import Settings, Verdict, verify
-
-WIDEST_EVIDENCE = 100  # characters of the one-line evidence in the table
+from derive import pipeline
+from derive.claim import check_unique
+from derive.errors import ClaimError, DeriveError
+from derive.evidence import Verdict, to_json
+from derive.notation import claimsfile
+from derive.report.text import evidence_line, shorten
+from derive.verify import Settings, verify
 
 
 @dataclass
@@ -43,7 +45,7 @@ class Row:
 
 def load(paths, stdin: bytes | None) -> tuple[list[Row], list[str]]:
     """Rows for every claim of the files (and of standard input), and the messages of unusable files."""
-    rows, unusable, seen = [], [], {}
+    rows, unusable, defined = [], [], []
     documents = []
     for path in paths:
         try:
@@ -57,10 +59,12 @@ def load(paths, stdin: bytes | None) -> tuple[list[Row], list[str]]:
             unusable.append(str(error))
     for document in documents:
         for entry in document.entries:
-            if entry.id in seen:
-                unusable.append(f"claim id {entry.id} is defined twice: in {seen[entry.id]} and {document.name}")
+            try:
+                check_unique(defined + [(entry.id, document.name)])
+            except ClaimError as error:
+                unusable.append(str(error))
                 continue
-            seen[entry.id] = document.name
+            defined.append((entry.id, document.name))
             rows.append(Row(entry.id, document.name, entry.claim, entry.expect,
                             error=None if entry.error is None else str(entry.error)))
     return rows, unusable
@@ -105,34 +109,6 @@ def verify_rows(rows: list[Row], settings: Settings, jobs: int, verbosity: int) 
             row.error = f"{row.file}: claim {row.id}: {outcome}"
 
 
-def evidence_line(verdict: Verdict) -> str:
-    """The verdict's evidence in one line."""
-    e = verdict.evidence
-    if verdict.method == "experiment":
-        text = f"measured: {e.get('statement', '')}"
-    elif "relation" in e:
-        if "extreme" in e:
-            kind = "supremum" if e["relation"] in ("<", "<=") else "infimum"
-            where = ", ".join(f"{k} = {v}" for k, v in e.get("where", {}).items())
-            how = "attained" if e["attained"] else "approached, not attained"
-            text = f"exact {kind} {e['extreme_value']} ({how}{' at ' + where if where and e['attained'] else ''})"
-        else:
-            text = f"extreme value found {e['extreme_value']} over {e['points']} points (no exact extremum)"
-    else:
-        full = e["semantics"]["full"]
-        if verdict.status == "agrees":
-            proof = f"proved: {e['proof']}" if e.get("proof") else "no proof within the budget"
-            text = f"equal at {e['points']} points (max rel. err {full['max_rel_err']}); {proof}"
-        elif verdict.status == "agrees-when-truncated":
-            text = (f"equals the truncated result (max rel. err {e['semantics']['truncated']['max_rel_err']}), "
-                    f"not the full one (max rel. err {full['max_rel_err']})")
-        else:
-            example = full.get("counterexample", {})
-            text = (f"at a point: hand {example.get('hand')} vs exact {example.get('exact')} "
-                    f"(rel. err {example.get('rel_err')})")
-    return text if len(text) <= WIDEST_EVIDENCE else text[:WIDEST_EVIDENCE - 3] + "..."
-
-
 def _short(row: Row) -> str:
     """The first line of a row's error without the file and claim it names: "line 3, column 7: ..."."""
     first = (row.error or "").split("\n")[0]
@@ -141,7 +117,7 @@ def _short(row: Row) -> str:
         first = f"line {located.group(1)}, column {located.group(2)}: {located.group(3)}"
     else:
         first = first.replace(f"{row.file}: ", "", 1).replace(f"claim {row.id}: ", "", 1)
-    return first if len(first) <= WIDEST_EVIDENCE else first[:WIDEST_EVIDENCE - 3] + "..."
+    return shorten(first)
 
 
 def table(rows: list[Row]) -> str:
@@ -177,9 +153,10 @@ def as_json(rows: list[Row], unusable: list[str], code: int) -> str:
                "method": row.verdict.method if row.verdict else None, "expect": row.expect,
                "expectation_met": row.met, "printed": row.claim.printed if row.claim else None,
                "evidence_line": evidence_line(row.verdict) if row.verdict else None,
-               "evidence": row.verdict.evidence if row.verdict else None, "error": row.error} for row in rows]
-    return json.dumps({"claims": claims, "unusable": unusable, "exit_code": code}, indent=2, ensure_ascii=False,
-                      default=str) + "\n"
+               "evidence": to_json(row.verdict.evidence) if row.verdict else None, "error": row.error}
+              for row in rows]
+    return json.dumps({"claims": claims, "unusable": unusable, "exit_code": code}, indent=2,
+                      ensure_ascii=False) + "\n"
 
 
 def write_report(rows: list[Row], output: Path, settings: Settings, make_pdf: bool) -> str:

@@ -165,7 +165,8 @@ def _list(args) -> int:
 
 
 def _check(args) -> int:
-    from derive import check, claimsfile
+    from derive import check
+    from derive.notation import claimsfile
 
     settings = _settings(args)
     if not args.files and not args.stdin:

@@ -113,17 +113,18 @@ def write_figures(results, output: Path, seed: int):
     """Draw each experiment's figure from its evidence: (files written, figure name -> LaTeX block)."""
     files, blocks = [], {}
     for _, verdict in results:
-        name = verdict.evidence.get("figure")
-        if not name or "series" not in verdict.evidence or name in blocks:
+        evidence = verdict.evidence
+        name = getattr(evidence, "figure", None)
+        if not name or evidence.series is None or name in blocks:
             continue
         path = output / f"fig-{name}.pdf"
-        write_atomic(path, figures.render(name, verdict.evidence))
+        write_atomic(path, figures.render(name, evidence))
         files.append(path)
         width = "\\linewidth" if figures.FIGURES[name][1][0] > 5 else "0.68\\linewidth"
         # Not a float: the figure stays with the claim whose verdict it backs.
         blocks[name] = ("\\par\\medskip\\begin{center}\\includegraphics[width=%s]{%s}"
                         "\\captionof{figure}{%s}\\end{center}" % (width, path.name,
-                                                                    figures.caption(name, verdict.evidence, seed)))
+                                                                    figures.caption(name, evidence, seed)))
     return files, blocks
 
 

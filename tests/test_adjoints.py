@@ -3,8 +3,11 @@ import mpmath
 import numpy as np
 import sympy
 
-from derive import adjoints, models, points
-from derive.activations import sigmoid, tanh
+from derive import models
+from derive.exact import adjoints
+from derive.verify import points
+from derive.verify.adjoint_values import adjoints as adjoint_values
+from derive.models.cells import sigmoid, tanh
 from helpers import central_differences
 
 
@@ -18,7 +21,7 @@ def test_adjoint_of_the_cell_state_is_the_loss_derivative():
     with mpmath.workdps(30):
         trajectory = points.simulate(model, 4, rng)
         weights = [None] + [np.array([[mpmath.mpf("0.5")], [mpmath.mpf("-0.25")]], dtype=object)] * 4
-        deltas = adjoints.adjoints(model, trajectory, weights)
+        deltas = adjoint_values(model, trajectory, weights)
     p = {k: _float(v) for k, v in trajectory.params.items()}
     steps = [{k: _float(v) for k, v in step.items()} for step in trajectory.steps]
     w = np.array([0.5, -0.25])

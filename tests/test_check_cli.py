@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from derive import claimsfile
+from derive.notation import claimsfile
 from derive.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from derive import claims, claimsfile, models
+from derive import claims, models
+from derive.notation import claimsfile
 from derive.errors import (ClaimError, ClaimsFileError, DeriveError, FormulaSyntaxError, InputTooLargeError,
                            NotationError, ShapeMismatchError, UnknownSymbolError)
 from derive.verify import Equal, Settings, verify
@@ -184,8 +185,8 @@ def test_claims_load_refuses_a_file_with_a_broken_claim(tmp_path):
     (claim("c_t = c_t"), "[source] table"),
     (HEAD + claim("c_t = c_t", "colour = 1"), "unknown key colour"),
     (HEAD + '[[claim]]\nid = "a"\nwhere = "x"\n', "needs latex"),
-    (HEAD + claim("c_t = c_t", 'model = { name = "gru" }'), "name must be one of"),
-    (HEAD + claim("c_t = c_t", 'model = { name = "lstm_forget", activation = "tanh" }'), "unknown key activation"),
+    (HEAD + claim("c_t = c_t", 'model = { name = "gru" }'), "model name must be one of"),
+    (HEAD + claim("c_t = c_t", 'model = { name = "lstm_forget", activation = "tanh" }'), "has no option activation"),
     (HEAD + claim("c_t = c_t", 'model = { name = "rnn", form = "elman" }'), "form must be"),
     (HEAD + claim("c_t = c_t", 'expect = "maybe"'), "expect must be one of"),
     (HEAD + claim("c_t = c_t", 'semantics = "half"'), "semantics must be"),

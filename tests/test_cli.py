@@ -101,8 +101,8 @@ def test_broken_claims_file_is_reported_not_raised(tmp_path):
 def test_a_users_own_claims_module(tmp_path):
     mine = tmp_path / "my_claims.py"
     mine.write_text('''
-from derive import jacobians, models
-from derive.claims import Source, claim
+from derive import exact, models
+from derive.claim import Source, claim
 from derive.verify import Equal
 
 SOURCE = Source("me", "My tutorial", "my blog")
@@ -111,7 +111,7 @@ LSTM = models.lstm_forget()
 @claim("me.forget", where="section 2", printed=r"\\\\partial c_t / \\\\partial c_{t-1} = f_t",
        reading="scalar forget-gate LSTM")
 def forget():
-    return Equal(LSTM.sym.f, jacobians.dc_dc_prev(LSTM), LSTM, truncated=jacobians.dc_dc_prev(LSTM, "truncated"))
+    return Equal(LSTM.sym.f, exact.dc_dc_prev(LSTM), LSTM, truncated=exact.dc_dc_prev(LSTM, "truncated"))
 ''')
     done = run("report", "--file", str(mine), "-o", str(tmp_path / "out"), "--no-pdf", "-q")
     assert done.returncode == 0, done.stderr
@@ -134,7 +134,7 @@ def test_main_returns_an_exit_code(tmp_path):
 def test_a_claim_that_fails_while_being_verified_is_named_not_a_traceback(tmp_path):
     mine = tmp_path / "failing.py"
     mine.write_text('''
-from derive.claims import Source, claim
+from derive.claim import Source, claim
 from derive.verify import Experiment
 
 SOURCE = Source("me", "My tutorial", "my blog")

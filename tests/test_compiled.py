@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from derive import compiled, models, numeric
+from derive import models
+from derive.lab import compiled, numeric
 
 pytestmark = pytest.mark.skipif(not compiled.available(), reason="numba is not installed")
 

@@ -3,10 +3,11 @@ import numpy as np
 import pytest
 import sympy
 
-from derive import models, numeric
-from derive.activations import NUMPY_NAMESPACE, Sigmoid
+from derive import models
+from derive.lab import numeric
+from derive.rules import Sigmoid, namespace
 from derive.errors import ModelError
-from derive.models import SYMBOLS
+from derive.quantity import quantity_of
 
 BUILDERS = [
     lambda n: models.rnn(n=n),
@@ -68,7 +69,7 @@ def test_time_indices_and_absolute_steps_are_distinct_symbols():
     # the blog's z_1 (first layer) is not the RNN's z at step 1, though both print as z_{1}
     assert chain.sym.z_1 != rnn.at(1, absolute=True).z
     assert sympy.latex(chain.sym.z_1) == sympy.latex(rnn.at(1, absolute=True).z) == "z_{1}"
-    assert SYMBOLS[rnn.at(1, absolute=True).z].absolute
+    assert quantity_of(rnn.at(1, absolute=True).z).absolute
 
 
 def test_resized_keeps_the_options():
@@ -77,7 +78,7 @@ def test_resized_keeps_the_options():
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: models.lstm_forget(n=0), "sizes must be positive"),
+    (lambda: models.lstm_forget(n=0), "n must be a positive whole number"),
     (lambda: models.rnn(activation="relu"), "activation must be"),
     (lambda: models.rnn(form="elman"), "form must be"),
     (lambda: models.lstm_forget().shape("q"), "has no quantity"),
@@ -95,6 +96,6 @@ def test_large_models_do_not_trace_until_asked():
 
 def test_lambdified_sigmoid_is_stable_for_large_arguments():
     z = sympy.Symbol("z")
-    function = sympy.lambdify([z], Sigmoid(z), modules=[NUMPY_NAMESPACE, "numpy"])
+    function = sympy.lambdify([z], Sigmoid(z), modules=[namespace("numpy"), "numpy"])
     with np.errstate(all="raise"):
         assert function(np.array([-800.0, 0.0, 800.0])).tolist() == [0.0, 0.5, 1.0]

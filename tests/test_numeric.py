@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 import torch
 
-from derive import models, numeric
-from derive.peers import torch_lstm_cell
+from derive import models
+from derive.lab import numeric
+from derive.lab.peers import torch_lstm_cell
 from helpers import assert_jacobian
 
 MODELS = [

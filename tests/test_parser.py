@@ -5,13 +5,16 @@ import sympy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from derive import adjoints, jacobians, models, parser
+from derive import exact, models
+from derive.exact import adjoints
+from derive.notation import parser
 from derive.errors import (DeriveError, FormulaSyntaxError, InputTooLargeError, NotationError, ShapeMismatchError,
                            UnknownSymbolError)
-from derive.formula import Context, Reader
+from derive.notation.reader import Context, Reader
 from derive.notation import dsigma, dtanh
-from derive.statement import Spec, definition, question
-from derive.symbols_table import SymbolTable
+from derive.notation.statement import Spec, definition, question
+from derive.notation.symbols import SymbolTable
+from derive.quantity import retime
 
 LSTM = models.lstm_forget(bias=False)
 LSTM_BIAS = models.lstm_forget()
@@ -172,26 +175,26 @@ def test_products_sums_and_their_order():
 
 def test_exact_derivatives():
     s = LSTM.sym
-    assert value(r"\frac{\partial c_t}{\partial c_{t-1}}") == jacobians.dc_dc_prev(LSTM, "full")
+    assert value(r"\frac{\partial c_t}{\partial c_{t-1}}") == exact.dc_dc_prev(LSTM, "full")
     assert value(r"\frac{\partial c_t}{\partial c_{t-1}}", semantics="truncated") == s.f
-    assert value(r"\frac{\partial f_t}{\partial c_{t-1}}") == jacobians.d_dc_prev(LSTM, "f")
-    assert value(r"\frac{\partial c_4}{\partial c_1}") == jacobians.multi_step(LSTM, 1, 4)
-    assert value(r"\frac{\partial h_t}{\partial c_t}") == jacobians.output_derivative(LSTM)
+    assert value(r"\frac{\partial f_t}{\partial c_{t-1}}") == exact.d_dc_prev(LSTM, "f")
+    assert value(r"\frac{\partial c_4}{\partial c_1}") == exact.multi_step(LSTM, 1, 4)
+    assert value(r"\frac{\partial h_t}{\partial c_t}") == exact.output_derivative(LSTM)
     assert value(r"\frac{\partial c_t}{\partial c_t}") == 1
-    assert value(r"\frac{\partial a_3}{\partial a_2}", CHAIN) == jacobians.node_derivative(CHAIN, "a_3", "a_2")
+    assert value(r"\frac{\partial a_3}{\partial a_2}", CHAIN) == exact.node_derivative(CHAIN, "a_3", "a_2")
     # σ(W_f · [h_{t-1}, x_t]) is f_t; differentiated through h_{t-1} = o_{t-1} tanh(c_{t-1}) (chain rule)
     operator = value(r"\frac{\partial}{\partial c_{t-1}}\left[\sigma(W_f \cdot [h_{t-1}, x_t])\right]")
     assert sympy.expand(operator - s.f * (1 - s.f) * s.W_fh * s.o_prev * dtanh(s.c_prev)) == 0
     mixed = value(r"\frac{\partial}{\partial c_{t-1}}\left[i_t \odot \tilde{c}_t + x_t\right]")
-    assert sympy.expand(mixed - jacobians.d_dc_prev(LSTM, "i") * s.c_tilde
-                        - jacobians.d_dc_prev(LSTM, "c_tilde") * s.i) == 0
+    assert sympy.expand(mixed - exact.d_dc_prev(LSTM, "i") * s.c_tilde
+                        - exact.d_dc_prev(LSTM, "c_tilde") * s.i) == 0
     assert value(r"\frac{\partial}{\partial c_{t-1}}\left[i_t \odot \tilde{c}_t\right]", semantics="truncated") == 0
 
 
 def test_relative_multi_step_is_the_absolute_one_moved():
     relative = value(r"\frac{\partial c_t}{\partial c_{t-2}}")
     absolute = value(r"\frac{\partial c_5}{\partial c_3}")
-    assert relative.xreplace({sym: models.retime(sym, absolute_base=5) for sym in relative.free_symbols}) \
+    assert relative.xreplace({sym: retime(sym, absolute_base=5) for sym in relative.free_symbols}) \
         == absolute
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from derive import models
 from derive.report.code import cell_latex
+from derive.report.evidence_tex import evidence_lines, formula
 from derive.report.latex import escape
+from derive.rules import Method, Status
 
-LONGEST_FORMULA = 2400  # characters of LaTeX; longer expressions are left to report.json
-
-_VERDICT = {"agrees": r"\agrees", "differs": r"\differs", "agrees-when-truncated": r"\truncatedonly"}
-_METHOD = {"symbolic": "proved symbolically", "numeric": "decided numerically",
-           "experiment": "decided by an experiment"}
+_VERDICT = {Status.AGREES: r"\agrees", Status.DIFFERS: r"\differs", Status.TRUNCATED: r"\truncatedonly"}
+_METHOD = {Method.SYMBOLIC: "proved symbolically", Method.NUMERIC: "decided numerically",
+           Method.EXPERIMENT: "decided by an experiment"}
 
 PREAMBLE = r"""\documentclass[10pt]{article}
 \usepackage[T1]{fontenc}
@@ -53,12 +53,6 @@ LITERATURE = [
 ]
 
 
-def _formula(latex: str) -> str:
-    if len(latex) > LONGEST_FORMULA:
-        return (r"\emph{(an expression of %d characters of \LaTeX; it is in report.json)}" % len(latex))
-    return r"\fitmath{%s}" % latex
-
-
 def _anchor(claim_id: str) -> str:
     return "claim:" + "".join(ch if ch.isalnum() else "-" for ch in claim_id)
 
@@ -83,128 +77,16 @@ def _counts(results) -> str:
     return f"{len(results)} claims: " + ", ".join(parts) + "."
 
 
-def _number(text: str) -> str:
-    """A decimal string as math: 6.61e-5 -> 6.61 \\times 10^{-5}; lists stay lists."""
-    def one(part):
-        part = part.strip()
-        if "e" in part and part.replace("e", "").replace("-", "").replace("+", "").replace(".", "").isdigit():
-            mantissa, exponent = part.split("e")
-            return r"%s \times 10^{%d}" % (mantissa, int(exponent))
-        return part
-    return ", ".join(one(p) for p in str(text).split(","))
-
-
-LONGEST_POINT = 14  # coordinates of a counterexample shown; all of them are in report.json
-
-
-def _point(point: dict) -> str:
-    shown = [r"$%s = %s$" % (symbol, _number(value)) for symbol, value in list(point.items())[:LONGEST_POINT]]
-    if len(point) > LONGEST_POINT:
-        shown.append(r"\ldots\ (%d values in all, in report.json)" % len(point))
-    return ", ".join(shown)
-
-
-def _equal_evidence(verdict) -> list[str]:
-    evidence = verdict.evidence
-    entries = evidence["semantics"]["full"].get("entries", [])
-    if entries and all(len(e["hand"]) <= LONGEST_FORMULA for e in entries):
-        lines = [r"\field{Engine's transcription}" + "".join(
-            r"\par\noindent %s:" % escape(e["label"]) + _formula(e["hand"]) for e in entries)]
-    else:
-        lines = [r"\field{Engine's transcription}" + _formula(evidence["hand"])]
-    for semantics, result in evidence["semantics"].items():
-        title = {"full": "Exact result, full semantics",
-                 "truncated": "Exact result, truncated semantics"}.get(semantics, semantics)
-        lines.append(r"\field{%s}" % title + _formula(result["exact"]))
-        status = "equal" if result["equal"] else "different"
-        lines.append(r"\field{Compared}the transcription is \textbf{%s} to it: largest relative error "
-                     r"$%s$ over %d points at %d digits (tolerance $%s$)." % (
-                         status, _number(result["max_rel_err"]), evidence["points"], evidence["digits"],
-                         _number(evidence["tolerance"])))
-        if "entries" in result:
-            cells = [r"%s: %s" % (escape(e["label"]), r"equal" if e["equal"] else
-                                  r"\textbf{different} (" + escape(e["max_rel_err"]) + ")")
-                     for e in result["entries"]]
-            lines.append(r"\begin{itemize}\setlength{\itemsep}{0pt}" +
-                         "".join(r"\item " + c for c in cells) + r"\end{itemize}")
-        if "counterexample" in result:
-            example = result["counterexample"]
-            lines.append(r"\field{Counterexample}at " + _point(example["point"]) +
-                         r": transcription $= %s$, exact $= %s$ (relative error $%s$)." % (
-                             _number(example["hand"]), _number(example["exact"]), _number(example["rel_err"])))
-    if evidence.get("proof"):
-        lines.append(r"\field{Proof}the difference reduces to 0 by \emph{%s}." % escape(evidence["proof"]))
-    if "correction" in evidence:
-        lines.append(r"\field{Correction}the exact expression (full semantics) is the one above.")
-    return lines
-
-
-def _bound_evidence(verdict) -> list[str]:
-    e = verdict.evidence
-    relation = {"<=": r"\le", "<": "<", ">=": r"\ge", ">": ">"}[e["relation"]]
-    lines = [r"\field{Engine's question}" + _formula(r"%s \;%s\; %s" % (e["expr"], relation, e["bound"]))]
-    if "extreme" in e:
-        kind = "supremum" if e["relation"] in ("<=", "<") else "infimum"
-        where = _point(e["where"]) if e["where"] else "—"
-        attained = "attained at " + where if e["attained"] else "approached as " + where
-        lines.append(r"\field{Exact %s}$%s \approx %s$, %s." % (kind, e["extreme"], _number(e["extreme_value"]),
-                                                                    attained))
-    else:
-        lines.append(r"\field{Search}no exact extremum could be proved; the extreme value found is $%s$, at %s, "
-                     r"over %d seeded points." % (_number(e["extreme_value"]), _point(e["where"]), e["points"]))
-    return lines
-
-
-def _measured_table(numbers: dict) -> str:
-    """Numbers named `quantity[configuration]` as a table, one row per configuration; the rest in a line."""
-    plain, rows, columns = [], {}, []
-    for key, value in numbers.items():
-        if isinstance(value, dict):
-            continue
-        if key.endswith("]") and "[" in key:
-            quantity, configuration = key[:-1].split("[", 1)
-            rows.setdefault(configuration, {})[quantity] = value
-            if quantity not in columns:
-                columns.append(quantity)
-        else:
-            plain.append(r"%s~=~%s" % (escape(key), escape(str(value))))
-    text = ", ".join(plain) + "." if plain else ""
-    if rows:
-        header = " & ".join([r"\textit{configuration}"] + [r"\textit{%s}" % escape(c) for c in columns])
-        body = [" & ".join([escape(configuration)] + [escape(str(values.get(c, ""))) for c in columns]) + r" \\"
-                for configuration, values in rows.items()]
-        text += ("\n" + r"{\small\begin{longtable}{@{}l" + "r" * len(columns) + "@{}}" + header
-                 + r" \\ \midrule" + "\n" + "\n".join(body) + r"\end{longtable}}")
-    return text
-
-
-def _experiment_evidence(verdict, figures: dict) -> list[str]:
-    e = verdict.evidence
-    lines = [r"\field{Prediction tested}" + escape(e["statement"]) + ".",
-             r"\field{Measured}" + _measured_table(e["numbers"])]
-    for key, value in e["numbers"].items():
-        if isinstance(value, dict):
-            lines.append(r"\field{%s}" % escape(key.capitalize()) + _point(value) + ".")
-    if e.get("figure") and e["figure"] in figures:
-        lines.append(figures[e["figure"]])
-    return lines
-
-
 def _claim_section(claim, verdict, figures: dict) -> str:
     lines = [r"\subsection*{\texttt{%s}}\label{%s}" % (escape(claim.id), _anchor(claim.id)),
              r"\field{Where}" + escape(claim.where)]
     if claim.statement:
         lines.append(r"\field{Claim}" + escape(claim.statement))
     label = "As printed" if claim.verbatim else "Transcribed"
-    lines.append(r"\field{%s}" % label + _formula(claim.printed))
+    lines.append(r"\field{%s}" % label + formula(claim.printed))
     lines.append(r"\field{Reading}" + escape(claim.reading))
     lines.append(r"\field{Verdict}%s, %s." % (_VERDICT[verdict.status], _METHOD[verdict.method]))
-    if verdict.method != "experiment" and "semantics" in verdict.evidence:
-        lines.extend(_equal_evidence(verdict))
-    elif "relation" in verdict.evidence:
-        lines.extend(_bound_evidence(verdict))
-    else:
-        lines.extend(_experiment_evidence(verdict, figures))
+    lines.extend(evidence_lines(verdict.evidence, figures))
     return "\n".join(lines)
 
 

@@ -18,15 +18,19 @@ from fractions import Fraction
 import lark
 import sympy
 
-from derive import adjoints, jacobians
 from derive.errors import NotationError, ShapeMismatchError
-from derive.formula import Context, Definition, Loss, Reader, is_matrix, shape
-from derive.formula_names import base_key
-from derive.models import SYMBOLS, Model, Notation
-from derive.notation import stack
-from derive.parser import Formula, parse, text_of
-from derive.symbols_table import SymbolTable, variable_symbol
-from derive.verify import Bound, Equal
+from derive.exact import adjoints
+from derive.exact.leaves import gates_to_preactivations
+from derive.models import Model
+from derive.notation.operators import stack
+from derive.notation.parser import Formula, parse, text_of
+from derive.notation.reader import Context, Reader
+from derive.notation.symbols import SymbolTable, variable_symbol
+from derive.notation.values import Definition, Loss, base_key, is_matrix, shape
+from derive.quantity import LatexSymbol, quantity_of, sorted_symbols
+from derive.rules import Semantics
+from derive.verify.adjoint_values import binder
+from derive.verify.questions import Bound, Equal
 
 MOST_CASES = 64  # combinations of `values`, times members
 EQUAL_RANGE = (sympy.Integer(-3), sympy.Integer(3))  # default range of a free variable in an equation
@@ -58,7 +62,7 @@ def _context(spec: Spec) -> Context:
     loss = None
     if spec.loss is not None:
         symbol, argument = spec.loss
-        slope = Notation(r"\frac{\partial %s}{\partial %s}" % (symbol.text.strip(), argument.text.strip()), real=True)
+        slope = LatexSymbol(r"\frac{\partial %s}{\partial %s}" % (symbol.text.strip(), argument.text.strip()))
         loss = Loss(text_of(symbol.tree.children[0]), argument, slope)
     return Context(table, dict(spec.definitions), spec.dots, loss)
 
@@ -104,8 +108,8 @@ def _fit(hand, reference, formula: Formula, node):
 
 
 def _check_times(values: list, formula: Formula) -> None:
-    kinds = {SYMBOLS[s].absolute for v in values for s in getattr(v, "free_symbols", ())
-             if s in SYMBOLS and SYMBOLS[s].time is not None}
+    quantities = [quantity_of(s) for v in values for s in getattr(v, "free_symbols", ())]
+    kinds = {q.absolute for q in quantities if q is not None and q.time is not None}
     if len(kinds) > 1:
         raise NotationError("the claim mixes absolute steps (an index with a value) with times relative to t; "
                             "give t a value too, or none", 0, formula)
@@ -141,7 +145,7 @@ def _equal(spec: Spec, context: Context, members: list) -> Equal:
     last = len(members) - 1
     reference = 0 if _computes(members[0], context) or not _computes(members[last], context) else last
     hands = [k for k in range(len(members)) if k != reference]
-    readers = {"full": Reader(context, "full"), "truncated": Reader(context, "truncated")}
+    readers = {semantics: Reader(context, semantics) for semantics in Semantics}
     hand_reader = readers[spec.semantics]
     envs = environments(spec.values)
     if len(envs) * len(hands) > MOST_CASES:
@@ -149,8 +153,8 @@ def _equal(spec: Spec, context: Context, members: list) -> Equal:
     varying = [name for name, v in spec.values.items() if isinstance(v, list) and len(v) > 1]
     hand_values, full_values, truncated_values, labels = [], [], [], []
     for env in envs:
-        full = readers["full"].evaluate(formula, members[reference], env)
-        truncated = readers["truncated"].evaluate(formula, members[reference], env) \
+        full = readers[Semantics.FULL].evaluate(formula, members[reference], env)
+        truncated = readers[Semantics.TRUNCATED].evaluate(formula, members[reference], env) \
             if model is not None and model.gates else full
         _check_finite(full, formula, members[reference])
         _check_finite(truncated, formula, members[reference])
@@ -169,9 +173,9 @@ def _equal(spec: Spec, context: Context, members: list) -> Equal:
         labels = tuple(labels)
     differs = (sympy.Matrix(stack(full)) != sympy.Matrix(stack(truncated)))
     symbols = set().union(*[getattr(v, "free_symbols", set()) for v in (hand, full, truncated)])
-    deltas = [SYMBOLS[s] for s in symbols if s in SYMBOLS and SYMBOLS[s].name.startswith(adjoints.PREFIX)]
+    deltas = adjoints.adjoint_names(symbols)
     return Equal(hand, full, model, truncated=truncated if differs else None,
-                 extra=adjoints.binder if deltas else None, canonical=_canonical(model, full),
+                 extra=binder if deltas else None, canonical=_canonical(model, full),
                  labels=labels, domain=_domain(spec, context, symbols, EQUAL_RANGE, bound=False))
 
 
@@ -179,10 +183,10 @@ def _canonical(model: Model | None, reference):
     """For a reference that is an adjoint δq^t: expand it one level by the chain rule, for the proof."""
     if model is None:
         return None
-    infos = {SYMBOLS.get(s) for s in getattr(reference, "free_symbols", ())}
-    if not infos or None in infos or any(not i.name.startswith(adjoints.PREFIX) or i.absolute for i in infos):
+    infos = {quantity_of(s) for s in getattr(reference, "free_symbols", ())}
+    if not infos or None in infos or any(not i.adjoint or i.absolute for i in infos):
         return None
-    names = sorted({(i.name[len(adjoints.PREFIX):], i.time) for i in infos})
+    names = sorted({(i.name, i.time) for i in infos})
     if any(name == model.state[-1] for name, _ in names):
         return None  # δh also carries the loss's own Δ; no one-level rule
 
@@ -216,10 +220,10 @@ def _domain(spec: Spec, context: Context, symbols: set, default, bound: bool) ->
         given[value] = (_number(low, key, spec.formula), _number(high, key, spec.formula))
     result = []
     slope = context.loss.slope if context.loss else None
-    for symbol in sorted(symbols, key=str):
+    for symbol in sorted_symbols(symbols):
         if symbol == slope:
             result.append((symbol, *SLOPE_RANGE))
-        elif symbol in given or symbol not in SYMBOLS or bound:
+        elif symbol in given or quantity_of(symbol) is None or bound:
             low, high = given.get(symbol, default)
             if not bound and not (low.is_finite and high.is_finite):
                 raise NotationError(f"the variable {symbol} of an equation needs a finite range", 0, spec.formula)
@@ -251,8 +255,8 @@ def _bound(spec: Spec, context: Context, members: list, relation: str) -> Bound:
     if right.free_symbols:
         raise NotationError("one side of a bound must be a number", members[1].meta.start_pos, formula)
     if model is not None:
-        left = jacobians.gates_to_preactivations(left, model)
-    if any(SYMBOLS[s].name.startswith(adjoints.PREFIX) for s in left.free_symbols if s in SYMBOLS):
+        left = gates_to_preactivations(left, model)
+    if adjoints.adjoint_names(left.free_symbols):
         raise NotationError("a bound on an adjoint δq is not part of the notation", 0, formula)
     return Bound(left, relation, right, _domain(spec, context, left.free_symbols, (-sympy.oo, sympy.oo), bound=True))
 

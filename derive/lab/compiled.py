@@ -1,13 +1,13 @@
 """The chain compiled with numba: the forward step and the lambdified blocks fused in one loop.
 
-`derive.numeric.chain` runs the cell in NumPy and pays Python's overhead at
+`derive.lab.numeric.chain` runs the cell in NumPy and pays Python's overhead at
 every step; for spans of thousands of steps at moderate n that overhead is
 most of the time. Here the same mathematics is generated as the source of one
 numba function from the one-unit SymPy model: each equation of the cell (its
 matrix products with the weights, its elementwise rest) and each coefficient
 of the one-step blocks (`Linearization.plan`), then the product
 diag(direct) P + (Σ_k diag(gain_k) W_k) P with the same renormalisation and
-log10 scale as `numeric.chain`. The tests hold the two to 1e-12.
+log10 scale as `derive.lab.numeric.chain`. The tests hold the two to 1e-12.
 """
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ import numpy as np
 import sympy
 from sympy.printing.numpy import NumPyPrinter
 
-from derive import numeric
-from derive.activations import Sigmoid
 from derive.errors import ModelError
-from derive.models import SYMBOLS, Model
+from derive.lab.linearization import linearization
+from derive.models import Model
+from derive.quantity import quantity_of
+from derive.rules import Sigmoid
 
 
 def available() -> bool:
@@ -63,7 +64,7 @@ def _sigmoid(z):
 
 
 def _identifier(symbol) -> str:
-    info = SYMBOLS[symbol]
+    info = quantity_of(symbol)
     if info.time is None:
         return f"p_{info.name}"
     return f"{'prev' if info.time == -1 else 'node'}_{info.name}"
@@ -91,7 +92,7 @@ def _generate(model: Model, semantics: str):
     import numba
 
     n = model.n
-    linear = numeric.linearization(model)
+    linear = linearization(model)
     scalar = linear.scalar
     plan = linear.plan(semantics)
     matrices = linear.matrix_params
@@ -99,7 +100,7 @@ def _generate(model: Model, semantics: str):
     # How each scalar symbol reads inside the loop over units a.
     names = {}
     for symbol in set(linear.symbols) | {s for e in scalar.equations.values() for s in e.free_symbols}:
-        info = SYMBOLS.get(symbol)
+        info = quantity_of(symbol)
         if info is None:
             continue
         if info.time is None:
@@ -123,20 +124,20 @@ def _generate(model: Model, semantics: str):
                 names[application] = f"applied_{len(unit_lines) - 1}"
         terms = []
         for term in sympy.Add.make_args(definition[0, 0]):
-            weights = [f for f in sympy.Mul.make_args(term) if f in SYMBOLS and SYMBOLS[f].name in matrices]
+            weights = [f for f in sympy.Mul.make_args(term) if quantity_of(f) and quantity_of(f).name in matrices]
             if not weights:
                 terms.append(printer.doprint(term))
                 continue
             (weight,) = weights
             rest = term / weight
-            info = SYMBOLS.get(rest)
+            info = quantity_of(rest)
             if info is None or not (info.name in model.inputs or (info.time == -1 and info.name in states)):
                 raise ModelError(f"{model.name}: cannot compile the term {term} of {node}")
             if info.name in model.inputs:
-                input_products.append(SYMBOLS[weight].name)
+                input_products.append(quantity_of(weight).name)
                 terms.append(f"projections[{len(input_products) - 1}][t, d, a]")
             else:
-                products.append((SYMBOLS[weight].name, info.name))
+                products.append((quantity_of(weight).name, info.name))
                 row = sum(1 for _, r in products[:-1] if r == info.name)
                 terms.append(f"product_{info.name}[{row} * n + a]")
         unit_lines.append(f"node_{node} = " + " + ".join(terms))
@@ -221,13 +222,13 @@ def _generate(model: Model, semantics: str):
 
 def chain(model: Model, params: dict, steps: int, inputs: np.ndarray, initial: dict,
           semantics: str = "full", source: str | None = None):
-    """∂c_T/∂source_0 for every draw, as `numeric.chain` computes it: (jacobian (draws, n, n) rescaled, log10 scale).
+    """∂c_T/∂source_0 for every draw, as `derive.lab.numeric.chain` computes it: (jacobian (draws, n, n) rescaled, log10 scale).
 
     Inputs must be given as an array (steps, draws, m, 1); the first call for a
     model kind and size compiles the kernel (a few seconds).
     """
     if not available():
-        raise ModelError("numba is not installed; use derive.numeric.chain")
+        raise ModelError("numba is not installed; use derive.lab.numeric.chain")
     kernel, input_products, matrix_names, vector_names, _ = _kernel(model, semantics)
     draws = inputs.shape[1]
     projections = tuple(np.ascontiguousarray(np.einsum("tdm,dnm->tdn", inputs[..., 0], params[weight]))

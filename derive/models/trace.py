@@ -83,7 +83,7 @@ class Traced:
         return self._result(self._operand(other) * self.symbols)
 
     def elementwise(self, function):
-        """Apply a SymPy function entry by entry (used by `derive.activations`)."""
+        """Apply a SymPy function entry by entry (the cells' activations, derive.rules.array_function)."""
         return self._result(self.symbols.applyfunc(function))
 
 

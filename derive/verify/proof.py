@@ -13,9 +13,8 @@ import signal
 
 import sympy
 
-from derive.activations import Sigmoid
-
-DEFAULT_BUDGET = 10.0  # seconds per proof attempt
+from derive.rules import FUNCTIONS, to_exp
+from derive.verify.questions import DEFAULT_BUDGET
 
 
 def run_with_budget(function, args=(), budget: float = DEFAULT_BUDGET):
@@ -53,11 +52,6 @@ def _entries(expr):
     return list(expr) if isinstance(expr, sympy.MatrixBase) else [expr]
 
 
-def to_exp(expr):
-    """σ and tanh written with exponentials (and nothing else rewritten: z**2 stays a power)."""
-    return expr.rewrite(Sigmoid, sympy.exp).rewrite(sympy.tanh, sympy.exp)
-
-
 def _is_zero(forms) -> str | None:
     """Name of the first rewriting that reduces every entry of some form to 0, or None.
 
@@ -91,20 +85,20 @@ def prove_zero(expr, budget: float = DEFAULT_BUDGET, rewritings=()) -> str | Non
 
 
 def to_polynomial_variable(expr, variable):
-    """Rewrite f(x) that depends on x only through σ(x) or tanh(x) as g(u), u = σ(x) or tanh(x).
+    """Rewrite f(x) that depends on x only through one function u = g(x) of the rule table (σ(x), tanh(x)).
 
-    Returns (g, u, (lo, hi), back) or None; (lo, hi) is the open range of u and
-    back(u_value) the x where u takes that value.
+    Returns (f as a function of u, u, (lo, hi), back) or None; (lo, hi) is the
+    open range of g and back(u_value) the x where g takes that value.
     """
-    for atom_type, low, high, inverse in (
-        (Sigmoid, 0, 1, lambda u: sympy.log(u / (1 - u))),
-        (sympy.tanh, -1, 1, lambda u: sympy.atanh(u)),
-    ):
-        atom = atom_type(variable)
+    for rule in FUNCTIONS.values():
+        if rule.inverse is None:
+            continue
+        atom = rule.sympy(variable)
         u = sympy.Dummy("u", real=True)
         replaced = expr.xreplace({atom: u})
         if replaced != expr and variable not in replaced.free_symbols:
-            return replaced, u, (sympy.Integer(low), sympy.Integer(high)), inverse
+            low, high = rule.range
+            return replaced, u, (sympy.sympify(low), sympy.sympify(high)), rule.inverse
     return None
 
 

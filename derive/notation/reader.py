@@ -8,10 +8,10 @@ Reading rules (what the README and the report call "the notation"):
 - \\cdot, \\times and juxtaposition are the product; between a column v and a
   square matrix M, `v \\cdot M` is diag(v) M (the Jacobian reading of σ'(z)·W).
   \\odot, \\otimes, \\circ are elementwise and bind tighter; \\oplus is +.
-- W_f \\cdot [h_{t-1}, x_t] = W_fh h_{t-1} + W_fx x_t (see derive.symbols_table).
+- W_f \\cdot [h_{t-1}, x_t] = W_fh h_{t-1} + W_fx x_t (see derive.notation.symbols).
 - \\prod_{k=a}^{b} multiplies later terms on the left (the chain rule's order);
   \\sum adds; both take the rest of the product as their body.
-- \\frac{\\partial a}{\\partial b} is the exact derivative (derive.partials), in the
+- \\frac{\\partial a}{\\partial b} is the exact derivative (derive.exact.partials), in the
   semantics the reader was made with; \\delta q^t is the adjoint ∂L/∂q^t.
 - \\dots stands for the terms the claims file names in `dots`, as a term of a sum only.
 """
@@ -23,14 +23,15 @@ import lark
 import sympy
 
 from derive.errors import NotationError, ShapeMismatchError
-from derive.formula_names import (Concat, Definition, Function, Loss, NameRules, Rel, Split,  # noqa: F401
-                                  simple)
-from derive.models import scalar_or_matrix
-from derive.notation import stack
-from derive.parser import Formula, position, text_of
-from derive.symbols_table import SymbolTable
+from derive.notation import indices, names
+from derive.notation.indices import LARGEST_INDEX
+from derive.notation.operators import stack
+from derive.notation.parser import Formula, position, text_of
+from derive.notation.symbols import SymbolTable
+from derive.notation.values import Concat, Function, Loss, Split, is_matrix, shape, simple
+from derive.quantity import scalar_or_matrix
+from derive.rules import Semantics
 
-LARGEST_INDEX = 30  # |time offset|, absolute steps and bounds of \prod / \sum
 MOST_WORK = 400  # terms of \prod and \sum, definition uses and derivatives, per formula
 
 
@@ -49,18 +50,10 @@ class Context:
         return self.table.model
 
 
-def is_matrix(value) -> bool:
-    return isinstance(value, sympy.MatrixBase)
-
-
-def shape(value) -> tuple:
-    return value.shape if is_matrix(value) else (1, 1)
-
-
-class Reader(NameRules):
+class Reader:
     """Evaluates trees to SymPy values; `semantics` is that of the derivatives it meets."""
 
-    def __init__(self, context: Context, semantics: str = "full"):
+    def __init__(self, context: Context, semantics: str = Semantics.FULL):
         self.context, self.semantics = context, semantics
         self.formula: Formula | None = None
         self._expanding: list = []
@@ -81,17 +74,18 @@ class Reader(NameRules):
     def fail(self, node, message: str, error=NotationError):
         raise error(message, position(node), self.formula)
 
-    def _spend(self, node, amount: int = 1) -> None:
+    def spend(self, node, amount: int = 1) -> None:
         self.context.work += amount
         if self.context.work > MOST_WORK:
             self.fail(node, f"the claim asks for more than {MOST_WORK} terms, definitions and derivatives")
 
     # -- values ----------------------------------------------------------------------------
     def value(self, node, env):
-        handler = getattr(self, "_" + node.data, None)
+        """The value of a parse-tree node, read by the rule of its kind (RULES below)."""
+        handler = RULES.get(node.data)
         if handler is None:
             self.fail(node, f"{node.data} cannot stand here")
-        return handler(node, env)
+        return handler(self, node, env)
 
     def plain(self, value, node):
         """A split weight as its recurrent block, a concatenation as a column; a bare function is an error."""
@@ -150,7 +144,7 @@ class Reader(NameRules):
             self.fail(node, f"{operator} over {stop - start + 1} terms: the limit is {LARGEST_INDEX}")
         result = sympy.S.One if str(operator) == r"\prod" else sympy.S.Zero
         for k in range(start, stop + 1):
-            self._spend(node)
+            self.spend(node)
             term = self.plain(self.value(body, {**env, name: k}), body)
             if str(operator) == r"\sum":
                 result = self._add(result, term, body)
@@ -219,74 +213,22 @@ class Reader(NameRules):
         self.fail(node, f"cannot multiply shapes {a.shape[0]}×{a.shape[1]} and {b.shape[0]}×{b.shape[1]}{hint}",
                   ShapeMismatchError)
 
-    # -- indices and times -----------------------------------------------------------------
+    # -- indices and times (derive.notation.indices) ---------------------------------------
     def index(self, node, env):
         """A time or a count: an int, or Rel for t + offset."""
-        if isinstance(node, lark.Token):
-            if node.type == "CHAR" and node.isdigit():
-                return int(node)
-            return self._index_name(str(node), node, env)
-        if node.data in ("sum",):
-            total, sign = 0, 1
-            for child in node.children:
-                if isinstance(child, lark.Token):
-                    sign = -1 if child.type == "MINUS" else 1
-                    if child.type == "OPLUS":
-                        self.fail(child, "a time index is a sum of times and whole numbers")
-                    continue
-                total = self._combine(total, self.index(child, env), sign, child)
-            return total
-        if node.data == "signed":
-            value = self.index(node.children[-1], env)
-            negative = len(node.children) == 2 and node.children[0].type == "MINUS"
-            return self._combine(0, value, -1, node) if negative else value
-        if node.data in ("product", "hprod", "subarg", "suparg") and len(node.children) == 1:
-            return self.index(node.children[0], env)
-        if node.data == "postfix":
-            primary, scripts = node.children[0], node.children[1:]
-            if any(s.data != "prime" for s in scripts if isinstance(s, lark.Tree)):
-                self.fail(node, "a time index is a sum of times and whole numbers, like t'-k+1")
-            if primary.data == "number" and not scripts:
-                text = str(primary.children[0])
-                if "." in text:
-                    self.fail(node, f"a time index must be a whole number, not {text}")
-                if len(text) > 3:
-                    self.fail(node, f"time index {text} is beyond ±{LARGEST_INDEX}")
-                return self._bounded(int(text), node)
-            if primary.data == "group" and not scripts:
-                return self.index(primary.children[1] if len(primary.children) == 3 else primary.children[0], env)
-            if primary.data == "name":
-                return self._index_name(str(primary.children[0]) + "'" * len(scripts), node, env)
-        self.fail(node, "a time index is a sum of times and whole numbers, like t-1 or t'-k")
-
-    def _index_name(self, name: str, node, env):
-        if name in env:
-            return env[name]
-        if name == "t":
-            return Rel(0)
-        self.fail(node, f"the index {name} has no value: give it one with values = {{ \"{name}\" = ... }} "
-                        f"in the claims file, or bind it with \\prod_{{{name}=...}}")
-
-    def _bounded(self, value: int, node) -> int:
-        if abs(value) > LARGEST_INDEX:
-            self.fail(node, f"time index {value} is beyond ±{LARGEST_INDEX}")
-        return value
-
-    def _combine(self, a, b, sign: int, node):
-        if isinstance(b, Rel) and sign < 0:
-            if isinstance(a, Rel):
-                return self._bounded(a.offset - b.offset, node)
-            self.fail(node, "a count minus a time relative to t is not a time; give t a value in values")
-        if isinstance(a, Rel) and isinstance(b, Rel):
-            self.fail(node, "two times relative to t cannot be added")
-        if isinstance(a, Rel) or isinstance(b, Rel):
-            rel, count = (a, b) if isinstance(a, Rel) else (b, a)
-            return Rel(self._bounded(rel.offset + sign * count if rel is a else count + sign * rel.offset, node))
-        return self._bounded(a + sign * b, node)
+        return indices.read_index(self, node, env)
 
     def integer(self, node, env) -> int:
-        value = self.index(node, env)
-        if isinstance(value, Rel):
-            self.fail(node, "this needs a number, but it is a time relative to t; give t a value in values")
-        return value
+        """A count (a whole number), never a time relative to t."""
+        return indices.read_integer(self, node, env)
 
+
+# The reading of every rule of the grammar that stands for a value; a rule missing here fails loudly.
+RULES = {
+    "sum": Reader._sum, "signed": Reader._signed, "product": Reader._product, "bigop": Reader._bigop,
+    "hprod": Reader._hprod, "postfix": names.read_postfix, "function": names.read_function,
+    "name": names.read_name, "style": names.read_style, "decorated": names.read_decorated,
+    "number": names.read_number, "group": names.read_group, "bracket": names.read_bracket,
+    "abs": names.read_abs, "fraction": names.read_fraction, "dots": names.read_dots,
+    "partial": names.read_partial, "partial_operator": names.read_partial_operator, "adjoint": names.read_adjoint,
+}

@@ -1,7 +1,8 @@
 """The articles' operators on SymPy scalars and matrices: ⊙, diag, transpose, σ, σ', tanh, tanh', products.
 
-Claims transcribe hand formulas with these, so a scalar formula and its
-vector reading are written the same way.
+Claims written in Python (checks/*.py) transcribe hand formulas with these, so
+a scalar formula and its vector reading are written the same way; the
+functions and their derivatives are those of derive.rules.
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import functools
 
 import sympy
 
-from derive.activations import Sigmoid
+from derive.rules import apply
 
 
 def _is_matrix(value) -> bool:
@@ -39,26 +40,22 @@ def matmul(*factors):
     return functools.reduce(lambda a, b: a * b, factors)
 
 
-def _elementwise(function, value):
-    return value.applyfunc(function) if _is_matrix(value) else function(value)
-
-
 def sigma(z):
-    return _elementwise(Sigmoid, z)
+    return apply("sigma", z)
 
 
 def dsigma(z):
     """σ'(z) = σ(z)(1 − σ(z)), elementwise."""
-    return _elementwise(lambda e: Sigmoid(e) * (1 - Sigmoid(e)), z)
+    return apply("sigma", z, 1)
 
 
 def tanh(z):
-    return _elementwise(sympy.tanh, z)
+    return apply("tanh", z)
 
 
 def dtanh(z):
     """tanh'(z) = 1 − tanh(z)², elementwise."""
-    return _elementwise(lambda e: 1 - sympy.tanh(e) ** 2, z)
+    return apply("tanh", z, 1)
 
 
 def stack(*values):

@@ -14,8 +14,9 @@ import mpmath
 import numpy as np
 
 from derive.errors import VerificationError
-from derive.models import SYMBOLS, Model
-from derive.trace import run_capturing_locals
+from derive.models import Model
+from derive.models.simulate import forward
+from derive.quantity import quantity_of, sorted_symbols
 
 # Sampling ranges: parameters, inputs and the initial cell state in [-2, 2],
 # the initial output h_0 in [-1, 1] (the range of o ⊙ tanh(c)).
@@ -41,28 +42,30 @@ class Trajectory:
     steps: list  # steps[k] = {name: object array} for k = 0..K; steps[0] holds the initial state
 
 
+def _zero(shape) -> np.ndarray:
+    return np.full(shape, mpmath.mpf(0), dtype=object)
+
+
 def simulate(model: Model, steps: int, rng: np.random.Generator) -> Trajectory:
     """Draw parameters, an initial state and inputs, and run the model's cell for `steps` steps."""
     params = {name: draw_decimals(rng, shape, PARAMETER_RANGE) for name, shape in model.param_shapes.items()}
-    fixed = {name: np.full(model.argument_shapes[name], mpmath.mpf(0), dtype=object) for name in model.removed}
-    phi = {"phi": model.phi} if model.phi is not None else {}
+
+    def inputs(step):
+        return {name: draw_decimals(rng, model.shape(name), PARAMETER_RANGE) for name in model.inputs}
+
     if not model.state:
-        inputs = {name: draw_decimals(rng, model.shape(name), PARAMETER_RANGE) for name in model.inputs}
-        _, nodes = run_capturing_locals(model.cell, {**params, **fixed, **phi, **inputs})
-        return Trajectory(params, [{**inputs, **{k: nodes[k] for k in model.equations}}])
+        (given, _, nodes), = forward(model, params, {}, inputs, 1, _zero)
+        return Trajectory(params, [{**given, **{k: nodes[k] for k in model.equations}}])
     history = [{s: draw_decimals(rng, (model.n, 1), STATE_RANGE.get(s, 1.0)) for s in model.state}]
-    for _ in range(steps):
-        inputs = {name: draw_decimals(rng, model.shape(name), PARAMETER_RANGE) for name in model.inputs}
-        previous = {f"{s}_prev": history[-1][s] for s in model.state}
-        _, nodes = run_capturing_locals(model.cell, {**params, **fixed, **phi, **inputs, **previous})
-        history.append({**inputs, **{k: nodes[k] for k in model.equations}})
+    for given, _, nodes in forward(model, params, history[0], inputs, steps, _zero):
+        history.append({**given, **{k: nodes[k] for k in model.equations}})
     return Trajectory(params, history)
 
 
 def time_window(symbols) -> tuple[int, int, bool]:
     """(earliest, latest, absolute) time among the symbols; relative and absolute times cannot mix."""
-    times = [(SYMBOLS[s].time, SYMBOLS[s].absolute) for s in symbols
-             if s in SYMBOLS and SYMBOLS[s].time is not None]
+    quantities = [quantity_of(s) for s in symbols]
+    times = [(q.time, q.absolute) for q in quantities if q is not None and q.time is not None]
     if not times:
         return 0, 0, False
     kinds = {a for _, a in times}
@@ -76,8 +79,8 @@ def bind(model: Model, symbols, trajectory: Trajectory, offset: int) -> dict:
     """Values of `symbols` on `trajectory`; relative time τ is step offset + τ."""
     values = {}
     for symbol in symbols:
-        info = SYMBOLS.get(symbol)
-        if info is None:
+        info = quantity_of(symbol)
+        if info is None or info.adjoint:
             raise VerificationError(f"symbol {symbol} is not a quantity of {model.name}; nothing binds it")
         if info.time is None and info.name in trajectory.params:
             array = trajectory.params[info.name]
@@ -99,7 +102,7 @@ def sample(model: Model | None, symbols, count: int, seed: int, dps: int, extra=
     `extra(model, trajectory, offset, symbols, rng)` may bind symbols the model
     does not know (e.g. adjoints δc_t); it returns a dict symbol -> value.
     """
-    symbols = sorted(set(symbols), key=str)
+    symbols = sorted_symbols(set(symbols))
     rng = np.random.default_rng(seed)
     ranges = {symbol: (float(low), float(high)) for symbol, low, high in domain}
     free = [s for s in symbols if s in ranges]

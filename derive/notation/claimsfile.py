@@ -24,30 +24,30 @@ Claim is the very text that was parsed.
 from __future__ import annotations
 
 import functools
-import inspect
 import tomllib
-
-import lark
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from derive import models, parser
-from derive.claims import Claim, Source, _ID
-from derive.errors import ClaimError, ClaimsFileError, InputTooLargeError, NotationError
-from derive.formula_names import base_key
-from derive.statement import Spec, definition, question
+import lark
+
+from derive import models
+from derive.claim import ID, Claim, Source, check_unique
+from derive.errors import ClaimError, ClaimsFileError, InputTooLargeError, ModelError, NotationError
+from derive.notation import parser
+from derive.notation.statement import Spec, definition, question
+from derive.notation.values import base_key
+from derive.rules import Semantics, Status
 
 LARGEST_FILE = 256 * 1024  # bytes
 MOST_CLAIMS = 200
 MOST_UNITS = 3
 MOST_VALUES = 30  # numbers in one `values` list
-EXPECTATIONS = ("agrees", "differs", "agrees-when-truncated")
-SEMANTICS = ("full", "truncated")
+EXPECTATIONS = tuple(str(status) for status in Status)
+SEMANTICS = tuple(str(semantics) for semantics in Semantics)
 _SHARED = {"model", "semantics", "aliases", "define", "variables", "domain", "values"}
 FILE_KEYS = {"source", "claim"} | _SHARED
 CLAIM_KEYS = {"id", "where", "latex", "reading", "statement", "verbatim", "expect", "dots", "loss"} | _SHARED
 SOURCE_KEYS = {"key", "title", "site", "author", "url"}
-_OPTION_TYPES = {"n": int, "m": int, "bias": bool, "activation": str, "form": str}
 
 
 @dataclass
@@ -84,34 +84,30 @@ def _keys(table: dict, allowed: set, what: str) -> None:
 
 @functools.cache
 def _model(name: str, options: tuple) -> models.Model:
-    return models.BUILDERS[name](**dict(options))
+    return models.build(name, dict(options))
 
 
 def model_from(spec, what: str) -> models.Model | None:
-    """The model a claims file asks for: a builder name, a table with `name` and the builder's options, or "none"."""
+    """The model a claims file asks for: a builder name, a table with `name` and the builder's options, or "none".
+
+    The options are checked by derive.models.build; the claims file adds only its size limit.
+    """
     if spec is None or spec == "none":
         return None
     if isinstance(spec, str):
         spec = {"name": spec}
     _type(spec, dict, what)
-    name = spec.get("name")
-    if name not in models.BUILDERS:
-        raise ClaimsFileError(f"{what}: name must be one of {', '.join(models.BUILDERS)}, got {name!r}")
-    accepted = set(inspect.signature(models.BUILDERS[name]).parameters)
-    _keys(spec, accepted | {"name"}, f"{what} ({name})")
-    options = {}
-    for key, value in spec.items():
-        if key == "name":
-            continue
-        _type(value, _OPTION_TYPES.get(key, object), f"{what}.{key}")
-        if key in ("n", "m") and not 1 <= value <= MOST_UNITS:
+    options = {key: value for key, value in spec.items() if key != "name"}
+    for key in ("n", "m"):
+        value = options.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and not 1 <= value <= MOST_UNITS:
             raise InputTooLargeError(f"{what}.{key} = {value}: symbolic models have 1 to {MOST_UNITS} units")
-        if key == "activation" and value not in ("sigmoid", "tanh"):
-            raise ClaimsFileError(f"{what}.activation must be \"sigmoid\" or \"tanh\", got {value!r}")
-        if key == "form" and value not in ("arbel", "cv"):
-            raise ClaimsFileError(f"{what}.form must be \"arbel\" or \"cv\", got {value!r}")
-        options[key] = value
-    return _model(name, tuple(sorted(options.items())))
+    try:
+        return _model(spec.get("name"), tuple(sorted(options.items(), key=lambda item: item[0])))
+    except ModelError as error:
+        raise ClaimsFileError(f"{what}: {error}") from None
+    except TypeError:  # an option value TOML allows but no model takes (a list, a table)
+        raise ClaimsFileError(f"{what}: the options must be numbers, strings or true/false") from None
 
 
 def _text(data: bytes, name: str) -> str:
@@ -157,16 +153,15 @@ def read_text(text: str, name: str) -> ClaimsFile:
     if len(claims) > MOST_CLAIMS:
         raise InputTooLargeError(f"{name} has {len(claims)} claims; the limit is {MOST_CLAIMS}")
     result = ClaimsFile(name, source)
-    seen: set = set()
     for index, table in enumerate(claims, 1):
         what = f"{name}, claim {index}"
         _keys(table, CLAIM_KEYS, what)
         claim_id = _type(table.get("id"), str, f"{what}: id")
-        if not _ID.match(claim_id):
+        if not ID.match(claim_id):
             raise ClaimsFileError(f"{what}: id {claim_id!r} must be letters, digits, '.', '_' or '-'")
-        if claim_id in seen:
-            raise ClaimsFileError(f"{name}: claim id {claim_id} is defined twice")
-        seen.add(claim_id)
+    check_unique(((table["id"], f"{name}, claim {index}") for index, table in enumerate(claims, 1)), ClaimsFileError)
+    for table in claims:
+        claim_id = table["id"]
         merged = _merge(document, table)
         expect = table.get("expect")
         if expect is not None and expect not in EXPECTATIONS:

@@ -6,7 +6,7 @@ its size, characters and commands are checked, so that an unknown command
 gets a message naming it rather than "unexpected character"; after parsing,
 the scripts are checked as LaTeX would (no a^b^c) and the nesting depth is
 bounded, so that evaluating the tree never needs deep recursion. Nothing here
-evaluates anything: the tree is interpreted by derive.formula.
+evaluates anything: the tree is interpreted by derive.notation.reader.
 """
 from __future__ import annotations
 
@@ -17,21 +17,22 @@ from pathlib import Path
 
 import lark
 
+from derive import rules
 from derive.errors import FormulaSyntaxError, InputTooLargeError
 
 LONGEST_FORMULA = 4000  # characters
 DEEPEST_NESTING = 200  # levels of the parse tree (about 30 nested brackets; the seed claims need 35)
 
-GRAMMAR = Path(__file__).with_name("notation_grammar.lark")
+GRAMMAR = Path(__file__).with_name("grammar.lark")
 
-# Every command the grammar knows (one-character ones like \, are spacing).
+# Every command the grammar knows (one-character ones like \, are spacing), and the functions of derive.rules.
 COMMANDS = frozenset("""
-    frac dfrac tfrac partial sigma tanh exp arctan cdot times odot otimes circ oplus prod sum delta
+    frac dfrac tfrac partial cdot times odot otimes circ oplus prod sum delta
     dots cdots ldots tilde bar hat mathrm mathit mathbf boldsymbol operatorname imath top prime left right
     lvert rvert le leq leqslant ge geq geqslant lt gt quad qquad big Big bigg Bigg bigl bigr Bigl Bigr biggl
     biggr Biggl Biggr alpha beta gamma epsilon varepsilon eta theta kappa lambda mu nu xi pi rho tau phi
     varphi chi psi omega Gamma Lambda Phi Psi Omega Delta ell
-""".split())
+""".split()) | {command for rule in rules.FUNCTIONS.values() for command in rule.commands}
 
 _HINTS = {
     "text": "\\text is prose, not notation: a claims file formula is checked, so it must be all mathematics",
@@ -61,8 +62,9 @@ class Formula:
 def _lark() -> lark.Lark:
     # Shift/reduce conflicts are resolved by shifting (lark's LALR default): scripts and a following
     # (…) attach to the nearest name, as in \delta c^t and f(z_3).
-    return lark.Lark(GRAMMAR.read_text(encoding="utf-8"), parser="lalr", lexer="contextual",
-                     propagate_positions=True, maybe_placeholders=False)
+    commands = "|".join(sorted({c for rule in rules.FUNCTIONS.values() for c in rule.commands}, key=len, reverse=True))
+    grammar = GRAMMAR.read_text(encoding="utf-8").replace("@FUNCTION_COMMANDS@", commands)
+    return lark.Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False)
 
 
 def locate(text: str, position: int) -> tuple[int, int]:

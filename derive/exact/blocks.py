@@ -18,36 +18,10 @@ from __future__ import annotations
 import sympy
 
 from derive.errors import ModelError
-from derive.models import SYMBOLS, Model, scalar_or_matrix
-
-SEMANTICS = ("full", "truncated")
-
-
-def _check_semantics(semantics: str) -> None:
-    if semantics not in SEMANTICS:
-        raise ModelError(f"semantics must be 'full' or 'truncated', got {semantics!r}")
-
-
-def collapse(expr, model: Model, times=(0,), absolute: bool = False, substitution: dict | None = None):
-    """Write `expr` with node symbols wherever a node's definition occurs in it.
-
-    Steps are visited earliest first and each step's equations in order, so
-    the pre-activation W_fh h_{t-1} + ... becomes z_{f,t} before σ(z_{f,t})
-    becomes f_t. `substitution` gives a second spelling of each definition
-    (the full semantics writes h_{t-1} as o_{t-1} ⊙ tanh(c_{t-1})).
-    """
-    substitution = dict(substitution or {})
-    for time in sorted(times):
-        for name, definition in model.step(time, absolute).items():
-            symbols = model.q(name, time, absolute)
-            if set(symbols) & set(substitution):
-                continue  # a node the substitution writes out (h_{t-1}) stays written out
-            for spelled in (definition, definition.xreplace(substitution)):
-                replacement = {v: s for v, s in zip(spelled, symbols) if not v.is_Symbol}
-                expr = expr.xreplace(replacement)
-                # The second spelling must see the nodes already collapsed, as `expr` does.
-                substitution = {k: v.xreplace(replacement) for k, v in substitution.items()}
-    return expr
+from derive.exact.collapse import collapse
+from derive.models import Model
+from derive.quantity import scalar_or_matrix
+from derive.rules import Semantics, semantics as as_semantics
 
 
 def _state_leaves(model: Model, time: int = 0, absolute: bool = False) -> dict:
@@ -62,7 +36,7 @@ def one_step_blocks(model: Model, truncated: bool = False, time: int = 0, absolu
     if not model.state:
         raise ModelError(f"{model.name} is not a recurrence")
     if truncated:
-        step = _expanded_except(model, model.gates, time, absolute)
+        step = expanded_except(model, model.gates, time, absolute)
     else:
         step = model.expanded(time, absolute)
     leaves = _state_leaves(model, time, absolute)
@@ -74,7 +48,7 @@ def one_step_blocks(model: Model, truncated: bool = False, time: int = 0, absolu
     return blocks
 
 
-def _expanded_except(model: Model, keep: tuple, time: int = 0, absolute: bool = False) -> dict:
+def expanded_except(model: Model, keep: tuple, time: int = 0, absolute: bool = False) -> dict:
     """Nodes written in the leaves, except that nodes named in `keep` stay as symbols."""
     substitution: dict = {}
     result = {}
@@ -108,18 +82,18 @@ def _full_substitution(model: Model, time: int = 0, absolute: bool = False) -> d
     return dict(zip(model.q(model.state[1], time - 1, absolute), readout(model, time - 1, absolute)))
 
 
-def dc_dc_prev(model: Model, semantics: str = "full", time: int = 0, absolute: bool = False):
+def dc_dc_prev(model: Model, semantics: str = Semantics.FULL, time: int = 0, absolute: bool = False):
     """The one-step ∂c_t/∂c_{t-1} in the given semantics (scalar for n = 1, n×n Matrix otherwise)."""
     return d_dc_prev(model, model.state[0], semantics, time, absolute)
 
 
-def d_dc_prev(model: Model, node: str, semantics: str = "full", time: int = 0, absolute: bool = False):
+def d_dc_prev(model: Model, node: str, semantics: str = Semantics.FULL, time: int = 0, absolute: bool = False):
     """∂node_t/∂c_{t-1} for any node of the step at `time`, in the given semantics."""
-    _check_semantics(semantics)
+    semantics = as_semantics(semantics)
     first = model.state[0]
     c_prev = model.q(first, time - 1, absolute)
-    if semantics == "truncated" and model.gates:
-        held = _expanded_except(model, model.gates, time, absolute)[node]
+    if semantics == Semantics.TRUNCATED and model.gates:
+        held = expanded_except(model, model.gates, time, absolute)[node]
         if node in model.gates:
             return scalar_or_matrix(sympy.zeros(held.shape[0], len(c_prev)))
         return scalar_or_matrix(collapse(held.jacobian(c_prev), model, (time,), absolute))
@@ -129,7 +103,7 @@ def d_dc_prev(model: Model, node: str, semantics: str = "full", time: int = 0, a
 
 def node_derivative(model: Model, output: str, source: str, time: int = 0, absolute: bool = False):
     """∂output/∂source within one step: `source` perturbed, every node after it responding."""
-    value = _expanded_except(model, (source,), time, absolute)[output]
+    value = expanded_except(model, (source,), time, absolute)[output]
     return scalar_or_matrix(collapse(value.jacobian(model.q(source, time, absolute)), model, (time,), absolute))
 
 
@@ -179,7 +153,7 @@ def path_terms(model: Model, time: int = 0, absolute: bool = False) -> dict:
     first, second = model.state
     c_prev = model.q(first, time - 1, absolute)
     h_prev = model.q(second, time - 1, absolute)
-    held = _expanded_except(model, model.gates, time, absolute)[first]
+    held = expanded_except(model, model.gates, time, absolute)[first]
     expanded = model.expanded(time, absolute)
     full = _full_substitution(model, time, absolute)
     out_of_h = readout(model, time - 1, absolute)
@@ -240,18 +214,18 @@ def state_jacobian(model: Model, time: int = 0, absolute: bool = False, truncate
     return sympy.BlockMatrix([[blocks[(s, r)] for r in model.state] for s in model.state]).as_explicit()
 
 
-def multi_step(model: Model, first: int, last: int, semantics: str = "full"):
+def multi_step(model: Model, first: int, last: int, semantics: str = Semantics.FULL):
     """Exact ∂c_last/∂c_first (absolute steps) as a product of one-step blocks, node symbols kept.
 
     Full: the chain over the whole state (c, h), with h_first = readout(c_first)
     responding to c_first; truncated: the product of the truncated one-step
     derivatives. No expression is expanded, so the size grows linearly with the span.
     """
-    _check_semantics(semantics)
+    semantics = as_semantics(semantics)
     if last <= first:
         raise ModelError(f"need last > first, got first={first}, last={last}")
     n = model.n
-    if semantics == "truncated" and model.gates:
+    if semantics == Semantics.TRUNCATED and model.gates:
         product = sympy.eye(n)
         for k in range(first + 1, last + 1):
             product = one_step_blocks(model, True, k, True)[(model.state[0],) * 2] * product
@@ -265,49 +239,3 @@ def multi_step(model: Model, first: int, last: int, semantics: str = "full"):
     dh_dc = collapse(readout(model, first, True).jacobian(c_first), model, (first,), True)
     result = product[:n, :n] + product[:n, n:] * dh_dc
     return scalar_or_matrix(result)
-
-
-def gates_to_preactivations(expr, model: Model):
-    """Replace each activation node (f_t = σ(z_{f,t}), ...) by its function of the pre-activation node."""
-    substitution = {}
-    for symbol in expr.free_symbols:
-        info = SYMBOLS.get(symbol)
-        if info is None or info.name not in model.equations or (info.time is None) != (not model.state):
-            continue
-        definition = model.step(info.time or 0, info.absolute)[info.name]
-        entry = definition[(info.index[0] - 1 if info.index else 0), 0]
-        if isinstance(entry, sympy.Function) and len(entry.args) == 1 and entry.args[0].is_Symbol:
-            substitution[symbol] = entry
-    return expr.xreplace(substitution)
-
-
-def to_leaves(expr, model: Model):
-    """Rewrite `expr` in independent leaves, so that an identity can be proved symbolically.
-
-    Nodes later than the earliest state in `expr` are replaced by their
-    definitions; at that earliest time, h is replaced by its readout of c (the
-    full semantics' h_{t-1} = o_{t-1} ⊙ tanh(c_{t-1})).
-    """
-    def node_times(e):
-        return {(SYMBOLS[s].name, SYMBOLS[s].time, SYMBOLS[s].absolute) for s in e.free_symbols
-                if s in SYMBOLS and SYMBOLS[s].time is not None and SYMBOLS[s].name in model.equations}
-
-    present = node_times(expr)
-    states = [t for name, t, _ in present if name in model.state]
-    if not present or not model.state:
-        return expr
-    absolute = any(a for _, _, a in present)
-    earliest = min(states) if states else min(t for _, t, _ in present) - 1
-    for _ in range(4 * len(model.equations) * (max(t for _, t, _ in present) - earliest + 1)):
-        later = {t for name, t, _ in node_times(expr) if t > earliest}
-        if not later:
-            break
-        substitution = {}
-        for time in later:
-            for name, definition in model.step(time, absolute).items():
-                substitution.update(zip(model.q(name, time, absolute), definition))
-        expr = expr.xreplace(substitution)
-    if len(model.state) > 1:
-        h = model.q(model.state[1], earliest, absolute)
-        expr = expr.xreplace(dict(zip(h, readout(model, earliest, absolute))))
-    return expr

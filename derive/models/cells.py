@@ -2,14 +2,16 @@
 
 These functions are the single definition of every model. NumPy runs them
 (float64 arrays, or object arrays of mpmath numbers for 30-digit checks),
-`derive.trace` runs them on symbolic arrays to build the SymPy models, and the
-report renders them with latexify-py. Vectors are columns (shape (..., n, 1)),
+`derive.models.trace` runs them on symbolic arrays to build the SymPy models, and
+the report renders them with latexify-py. Vectors are columns (shape (..., n, 1)),
 so `W @ h` is the matrix product and `*` the elementwise (Hadamard) product,
 for one parameter draw or a batch of draws alike.
 """
 from __future__ import annotations
 
-from derive.activations import sigmoid, tanh
+from derive.rules import array_function
+
+sigmoid, tanh = array_function("sigma"), array_function("tanh")
 
 
 def rnn(c_prev, x, W_rec, W_in, b, phi):

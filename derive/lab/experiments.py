@@ -11,8 +11,12 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
-from derive import jacobians, models, numeric
-from derive.activations import NUMPY_NAMESPACE
+from derive import models
+from derive.exact import path_terms
+from derive.exact.leaves import to_leaves
+from derive.lab import numeric
+from derive.quantity import sorted_symbols
+from derive.rules import namespace
 
 RECORDS = 50  # points per curve in the figures
 
@@ -154,7 +158,7 @@ def balance(seed: int, quick: bool = False) -> dict:
 
     draws, steps = (500, 30) if quick else (2000, 30)
     model = models.lstm_forget(bias=False)
-    terms = jacobians.path_terms(model)
+    terms = path_terms(model)
     rng = np.random.default_rng(seed)
     params = numeric.draw_params(model, rng, draws=draws, init="uniform", scale=1.0)
     history = numeric.run(model, params, steps, rng)
@@ -170,11 +174,11 @@ def balance(seed: int, quick: bool = False) -> dict:
         numbers[f"median_{k}"] = _round(np.median(values[k]))
 
     # Search in the step's leaves: weights, x_t, c_{t-1}, and o_{t-1} (kept in (0, 1) through σ).
-    leaves = {k: jacobians.to_leaves(terms[v], model) for k, v in _TERMS.items()}
-    symbols = sorted(set().union(*(e.free_symbols for e in leaves.values())), key=str)
+    leaves = {k: to_leaves(terms[v], model) for k, v in _TERMS.items()}
+    symbols = sorted_symbols(set().union(*(e.free_symbols for e in leaves.values())))
     o_prev = model.at(0).o_prev
     function = sympy.lambdify(symbols, [leaves[k] - BALANCE_TARGET[k] for k in BALANCE_TARGET],
-                              modules=[NUMPY_NAMESPACE, "numpy"])
+                              modules=[namespace("numpy"), "numpy"])
 
     def residual(u):
         arguments = [1 / (1 + np.exp(-v)) if s == o_prev else v for s, v in zip(symbols, u)]

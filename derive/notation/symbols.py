@@ -3,7 +3,7 @@
 A table maps a *key* — a base name with an optional label, spelled as in
 LaTeX without the time: `c`, `\\tilde{c}`, `z_f`, `W_fh`, `W_rec`, `p_i`, `\\sigma`
 — to an Entry. Times are not part of keys: `c_{t-1}` is key `c` at time t-1,
-`f^{t+1}` key `f` at time t+1 (derive.formula reads the scripts).
+`f^{t+1}` key `f` at time t+1 (derive.notation.names reads the scripts).
 
 Split weights: where a model has a recurrent and an input block for the same
 gate (W_fh and W_fx), `W_f` names the pair, so that `W_f \\cdot [h_{t-1}, x_t]`
@@ -17,15 +17,11 @@ from dataclasses import dataclass
 
 import sympy
 
+from derive import rules
 from derive.errors import NotationError, UnknownSymbolError
 from derive.models import Model
+from derive.quantity import notation_key
 
-FUNCTIONS = {r"\sigma": "sigma", r"\tanh": "tanh", "tanh": "tanh", r"\exp": "exp", r"\arctan": "arctan",
-             "diag": "diag"}  # diag as \mathrm{diag}(v) or \operatorname{diag}(v)
-
-# Model names whose notation is decorated; other names a_bc are the key a_bc (typeset a_{bc}).
-DECORATED = {"c_tilde": r"\tilde{c}", "z_bar": r"\bar{z}", "i_bar": r"\bar{\imath}", "f_bar": r"\bar{f}",
-             "o_bar": r"\bar{o}"}
 SPELLINGS = {r"\bar{i}": r"\bar{\imath}"}  # other spellings of the same key
 
 
@@ -38,11 +34,6 @@ class Entry:
     timed: bool = False  # a quantity indexed by time (False for the feed-forward chain's nodes)
     parts: tuple = ()  # a split weight's (recurrent, input) parameter names
     symbol: object = None  # a variable's SymPy symbol
-
-
-def key_of_name(name: str) -> str:
-    """The notation key of a model quantity or parameter name: c_tilde -> \\tilde{c}, W_fh -> W_fh."""
-    return DECORATED.get(name, name)
 
 
 def _display(key: str, entry: Entry) -> str:
@@ -65,11 +56,12 @@ class SymbolTable:
         self.entries: dict[str, Entry] = {}
         if model is not None:
             for name in model.param_shapes:
-                self.entries[key_of_name(name)] = Entry("parameter", name)
+                self.entries[notation_key(name)] = Entry("parameter", name)
             for name in list(model.inputs) + list(model.equations):
-                self.entries[key_of_name(name)] = Entry("quantity", name, timed=bool(model.state))
+                self.entries[notation_key(name)] = Entry("quantity", name, timed=bool(model.state))
             self._add_split_weights(model)
-        for spelling, function in FUNCTIONS.items():
+        # The functions of derive.rules, and diag (written \mathrm{diag}(v) or \operatorname{diag}(v)).
+        for spelling, function in {**rules.by_spelling(), "diag": "diag"}.items():
             self.entries[spelling] = Entry("function", function)
         for key, symbol in (variables or {}).items():
             if key in self.entries:
@@ -116,7 +108,8 @@ class SymbolTable:
         """Every symbol this table knows, as one line for an error message."""
         shown = [_display(k, e) for k, e in self.entries.items() if e.kind != "function" or k.startswith("\\")]
         shown += [f"{alias} (for {target})" for alias, target in self.aliases.items()]
-        return ", ".join(dict.fromkeys(shown)) + r" (and tanh without a backslash, \mathrm{diag})"
+        upright = [word for rule in rules.FUNCTIONS.values() for word in rule.words] + ["diag"]
+        return ", ".join(dict.fromkeys(shown)) + " (and, upright, " + ", ".join(f"\\mathrm{{{w}}}" for w in upright) + ")"
 
     def unknown(self, spelled: str, position=None, formula=None, hint: str = "") -> UnknownSymbolError:
         return UnknownSymbolError(f"unknown symbol {spelled}{hint}; {self.model_name} knows: {self.known()}",

@@ -1,0 +1,9 @@
+"""The models: cells (the recurrences as array code), their SymPy traces, and the built-in builders.
+
+    from derive import models
+    lstm = models.lstm_forget(n=2)        # or models.build("lstm_forget", {"n": 2})
+"""
+from derive.models.builtin import BUILDERS, build, ff_chain, lstm_1997, lstm_forget, lstm_peephole, rnn
+from derive.models.model import Model
+
+__all__ = ["Model", "BUILDERS", "build", "rnn", "lstm_1997", "lstm_forget", "lstm_peephole", "ff_chain"]
