@@ -8,9 +8,10 @@ exp is known to miss the true value by an ulp, so it is not used.
 
 Balls cannot hold a half-line [M, +∞), so a box with an infinite side is
 compactified: for x ∈ [M, +∞) the expression is rewritten exactly (SymPy)
-in t = e^{−x} ∈ (0, e^{−M}] and, separately, in r = 1/x ∈ (0, 1/M]; each
-rewriting is evaluated on the closed t (or r) range, whose end 0 stands for
-x = +∞, and the enclosures that succeed are intersected. An expression in
+in t = e^{−x} ∈ (0, e^{−M}], in r = 1/x ∈ (0, 1/M], and in both at once (t in
+exponentials, r elsewhere); each rewriting is evaluated on the closed t and
+r ranges, whose end 0 stands for x = +∞, and the enclosures that succeed are
+intersected. An expression in
 which x survives both rewritings unbounded (x·σ(x), e^{x}) gives no finite
 enclosure there, and that tail is left undecided, never guessed.
 """
@@ -133,24 +134,54 @@ def at_point(expr, variables, point, bits: int) -> arb:
 
 
 # -- tails ---------------------------------------------------------------------------------
-def _compactified(expr, variable, side: int, kind: str):
-    """`expr` rewritten for variable ∈ [M, +∞) (side +1) or (−∞, M] (side −1) in a bounded new variable.
+TAIL_KINDS = ("exp", "inverse", "mixed")
 
-    kind "exp": t = e^{−side·x}, so t → 0 at the infinite end; "inverse": r = 1/x.
-    Returns (rewritten expression, new symbol), or None when SymPy cannot rewrite it.
+
+def _compactified(expr, variable, side: int, kind: str):
+    """`expr` rewritten for variable x ∈ [M, +∞) (side +1) or (−∞, M] (side −1) in bounded new variables.
+
+    kind "exp": x = −side·log t, t = e^{−side·x} → 0 at the infinite end;
+    "inverse": x = 1/r; "mixed": t inside exponentials (σ and tanh written
+    with exp), r elsewhere, and atan(x) = side·π/2 − atan(r). In "mixed", t
+    and r are bounded separately — the pair (e^{−side·x}, 1/x) lies in the
+    product of their ranges, so the enclosure stays sound. Returns
+    (expression, new symbols), or None when SymPy cannot rewrite it.
     """
-    fresh = sympy.Symbol(f"{kind}_{variable.name}", nonnegative=True)
+    t = sympy.Symbol(f"t_{variable.name}", nonnegative=True)
+    r = sympy.Symbol(f"r_{variable.name}", real=True)
     try:
+        local = expr
+        if kind in ("exp", "mixed"):
+            local = local.replace(lambda a: isinstance(a, (Sigmoid, sympy.tanh)) and a.has(variable), to_exp)
         if kind == "exp":
-            local = expr.replace(lambda a: isinstance(a, (Sigmoid, sympy.tanh)) and a.has(variable), to_exp)
-            rewritten = local.subs(variable, -side * sympy.log(fresh))
+            local, fresh = local.subs(variable, -side * sympy.log(t)), (t,)
+        elif kind == "inverse":
+            local, fresh = local.subs(variable, 1 / r), (r,)
         else:
-            fresh = sympy.Symbol(f"{kind}_{variable.name}", real=True)
-            rewritten = expr.subs(variable, 1 / fresh)
-        rewritten = sympy.powsimp(rewritten)
-        return sympy.cancel(sympy.together(rewritten), fresh), fresh
+            local = local.replace(lambda a: isinstance(a, sympy.exp) and a.has(variable),
+                                  lambda a: sympy.exp(sympy.expand(a.args[0].subs(variable, -side * sympy.log(t)))))
+            local = local.replace(lambda a: isinstance(a, sympy.atan) and a.args[0] == variable,
+                                  lambda a: side * sympy.pi / 2 - sympy.atan(r))
+            local, fresh = local.subs(variable, 1 / r), (t, r)
+        local = sympy.powsimp(sympy.expand_power_exp(local) if kind == "mixed" else local)
     except Exception:  # noqa: BLE001 - a rewriting SymPy cannot do only loses one enclosure
         return None
+    # Cancelling in the new variables removes 1/t against 1/t (tanh = (1/t − t)/(1/t + t)), so t = 0 is no pole.
+    for cancel in (lambda e: sympy.cancel(sympy.together(e), *fresh), lambda e: sympy.cancel(sympy.together(e))):
+        try:
+            return cancel(local), fresh
+        except Exception:  # noqa: BLE001 - e.g. t inside atan is no polynomial generator: try the next form
+            continue
+    return local, fresh
+
+
+def _tail_ball(symbol, side: int, end) -> arb | None:
+    """The closed range of a compactifying variable: t ∈ [0, e^{−side·end}], r between 0 and 1/end."""
+    if symbol.name.startswith("t_"):
+        return arb(0).union((-side * ball(end)).exp())
+    if end * side > 0:
+        return arb(0).union(1 / ball(end))
+    return None  # r = 1/x needs x to keep one sign on the tail
 
 
 class Enclosure:
@@ -205,52 +236,48 @@ class Enclosure:
         return _meet(plain, centred)
 
     def _tail(self, box):
-        sides = tuple(0 if math.isfinite(low) and math.isfinite(high) else (1 if math.isfinite(low) else -1)
-                      for low, high in box)
         if any(not math.isfinite(low) and not math.isfinite(high) for low, high in box):
             return None  # (−∞, +∞) is split at 0 before it is evaluated
+        sides = tuple(0 if math.isfinite(low) and math.isfinite(high) else (1 if math.isfinite(low) else -1)
+                      for low, high in box)
         result = None
-        for kind in ("exp", "inverse"):
+        for kind in TAIL_KINDS:
             compiled = self._compiled_tail(sides, kind)
             if compiled is None:
                 continue
+            function, fresh = compiled
             values = []
-            for (low, high), side in zip(box, sides):
-                end = low if side > 0 else high
+            for (low, high), side, symbols in zip(box, sides, fresh):
                 if side == 0:
                     values.append(hull(low, high))
-                elif kind == "exp":  # t = e^{−side·x} ∈ (0, e^{−side·end}]
-                    values.append(arb(0).union((-side * ball(end)).exp()))
-                elif end * side > 0:  # r = 1/x between 0 and 1/end, x keeping one sign
-                    values.append(arb(0).union(1 / ball(end)))
-                else:
-                    break
-            else:
-                enclosure = _finite_or_none(compiled(values))
-                if enclosure is not None:
-                    result = enclosure if result is None else _meet(result, enclosure)
-                    if result is None:
-                        return None
+                    continue
+                values += [_tail_ball(symbol, side, low if side > 0 else high) for symbol in symbols]
+            if any(v is None for v in values):
+                continue
+            enclosure = _finite_or_none(function(values))
+            if enclosure is not None:
+                result = enclosure if result is None else _meet(result, enclosure)
+                if result is None:
+                    return None
         return result
 
     def _compiled_tail(self, sides, kind):
+        """(function of the balls, new symbols per variable) for this pattern of tails, or None; cached."""
         key = (sides, kind)
         if key not in self._tails:
-            expr, variables = self.expr, list(self.variables)
-            compiled = None
+            expr, fresh = self.expr, [(v,) for v in self.variables]
+            self._tails[key] = None
             for k, side in enumerate(sides):
-                if side == 0:
-                    continue
-                rewritten = _compactified(expr, variables[k], side, kind)
-                if rewritten is None:
-                    break
-                expr, variables[k] = rewritten
-            else:
-                try:
-                    compiled = compile_arb(expr, variables)
-                except Unsupported:
-                    compiled = None
-            self._tails[key] = compiled
+                if side != 0:
+                    rewritten = _compactified(expr, self.variables[k], side, kind)
+                    if rewritten is None:
+                        return None
+                    expr, fresh[k] = rewritten
+            try:
+                function = compile_arb(expr, [s for symbols in fresh for s in symbols])
+            except Unsupported:
+                return None
+            self._tails[key] = (function, fresh)
         return self._tails[key]
 
 
