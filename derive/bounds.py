@@ -128,13 +128,16 @@ def _never_overrides(decision, counterexample):
 
 
 def decide(expr, relation: str, bound, domain: tuple = (), budget: float = 10.0, seed: int = 0,
-           digits: int = 30, max_boxes: int = MAX_BOXES, samples: int | None = None) -> BoundDecision:
+           digits: int = 30, max_boxes: int = MAX_BOXES, samples: int | None = None,
+           proof_budget: float | None = None) -> BoundDecision:
     """Decide whether `expr relation bound` holds at every point of the open box `domain`.
 
     `domain` is a tuple of (symbol, low, high), ends SymPy numbers or ±oo;
     a free symbol without a range ranges over all reals. `budget` (seconds)
-    bounds the whole decision; `max_boxes` bounds the certificate's work so
-    the answer does not depend on machine load. Same inputs, same decision.
+    bounds the whole decision, of which the SymPy proof gets `proof_budget`
+    (default: half of what the search left); `max_boxes` bounds the
+    certificate's work so the answer does not depend on machine load. Same
+    inputs, same decision — unless a time budget runs out.
     """
     started = time.monotonic()
     deadline = started + budget
@@ -162,7 +165,7 @@ def decide(expr, relation: str, bound, domain: tuple = (), budget: float = 10.0,
     # 2. A proof by the exact extremum, in a child process killed when its share of the time is spent.
     left = deadline - time.monotonic()
     if left > 0:
-        allowed = left * PROOF_SHARE
+        allowed = left * PROOF_SHARE if proof_budget is None else min(left, proof_budget)
         result = proof.run_with_budget(extrema.prove, (expr, relation, bound, dict(zip(variables, ranges))), allowed)
         if isinstance(result, tuple):
             holds, extreme = result

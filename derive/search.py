@@ -91,7 +91,8 @@ class Search:
 
     def __init__(self, expr, bound, upper: bool, strict: bool, variables, ranges, digits: int):
         self.expr, self.bound, self.strict, self.digits = expr, bound, strict, digits
-        self.variables, self.ranges = tuple(variables), tuple(ranges)  # ranges: ((low, high), ...) SymPy
+        self.variables = tuple(variables)
+        self.ranges = tuple((sympy.sympify(low), sympy.sympify(high)) for low, high in ranges)
         self.violation = (expr - bound) if upper else (bound - expr)
         self.exact = compile_arb(self.violation, self.variables)
         modules = [NUMPY_NAMESPACE, "numpy"]
@@ -115,13 +116,15 @@ class Search:
         columns = []
         with np.errstate(all="ignore"):
             for k, (low, high) in enumerate(self.ranges):
+                # Clipped so a finite end is approached to about 1e-13 but never reached in floats.
+                near_end = np.clip(t[..., k], -30, 30)
                 if low.is_finite and high.is_finite:
                     lo, hi = float(low), float(high)
-                    columns.append(lo + (hi - lo) * 0.5 * (1 + np.tanh(0.5 * t[..., k])))
+                    columns.append(lo + (hi - lo) * 0.5 * (1 + np.tanh(0.5 * near_end)))
                 elif low.is_finite:
-                    columns.append(float(low) + np.exp(t[..., k]))
+                    columns.append(float(low) + np.exp(np.maximum(t[..., k], -30)))
                 elif high.is_finite:
-                    columns.append(float(high) - np.exp(t[..., k]))
+                    columns.append(float(high) - np.exp(np.maximum(t[..., k], -30)))
                 else:
                     columns.append(np.sinh(t[..., k]))
         return np.stack(columns, axis=-1)
@@ -177,7 +180,9 @@ class Search:
         for i in best:
             if time.monotonic() > deadline:
                 break
-            result = scipy.optimize.minimize(self._objective, t[i], method="L-BFGS-B", options={"maxiter": 200})
+            # Powell: derivative-free (|·| has kinks), and cheap per step.
+            result = scipy.optimize.minimize(self._objective, t[i], method="Powell",
+                                             options={"maxiter": 100, "xtol": 1e-10, "ftol": 1e-16})
             point = self._to_x(np.asarray(result.x))
             if self.values(point[None, :])[0] >= -noise:
                 found = self._confirm_near(point, "local optimisation")

@@ -229,7 +229,7 @@ def test_decisions_are_never_contradicted_by_a_dense_grid(problem):
     upper = relation in ("<", "<=")
     extreme = float(values.max() if upper else values.min())
     bound = sympy.Rational(str(round(extreme, 4))) + offset  # thresholds on both sides of the extremum
-    decision = decide(expr, relation, bound, domain, budget=3, max_boxes=1500, samples=1024)
+    decision = decide(expr, relation, bound, domain, budget=3, max_boxes=1500, samples=1024, proof_budget=0.2)
     violation = (values - float(bound)) if upper else (float(bound) - values)
     if decision.holds is True:
         assert violation.max() <= 1e-9, (decision, violation.max())
