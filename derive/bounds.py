@@ -29,7 +29,7 @@ import sympy
 from derive import extrema, proof
 from derive.certify import Box, certify, inner_point
 from derive.intervals import Unsupported, compile_arb, exact
-from derive.search import Counterexample, Search, to_mpf
+from derive.search import Counterexample, Search
 
 __all__ = ["decide", "BoundDecision", "Proved", "Certified", "Counterexample", "Undecided", "Box",
            "RELATIONS"]
@@ -194,8 +194,10 @@ def decide(expr, relation: str, bound, domain: tuple = (), budget: float = 10.0,
         tried.append(("certificate", f"a box where the bound fails everywhere was found, but its inner point "
                                      f"{point} could not be confirmed"))
         return Undecided(tuple(tried), outcome.boxes, (Box(outcome.violated, None),))
-    tried.append(("certificate", f"{outcome.boxes} boxes evaluated, {outcome.open_boxes} left undecided: "
-                                 f"{outcome.reason}"))
+    around = ", ".join(f"{s} in [{float(lo):.6g}, {float(hi):.6g}]"
+                       for s, (lo, hi) in zip(variables, outcome.kept[0].ranges)) if outcome.kept else ""
+    tried.append(("certificate", f"{outcome.boxes} boxes evaluated, {outcome.open_boxes} left undecided"
+                                 f"{', the worst around ' + around if around else ''}: {outcome.reason}"))
     return Undecided(tuple(tried), outcome.boxes, outcome.kept)
 
 

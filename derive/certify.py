@@ -71,7 +71,7 @@ def _split_point(low, high) -> Fraction:
 def certify(violation, variables, domain, strict: bool, max_boxes: int, deadline: float) -> Outcome:
     """Branch and bound for v ≤ 0 (v < 0 when `strict`) over the closed hull `domain` ((low, high), ...)."""
     enclosure = Enclosure(violation, variables)
-    heap = [(0.0, 0, tuple(domain))]
+    heap = [(0.0, 0, tuple(domain), None)]  # (−worst violation of the parent, order, box, parent margin)
     counter, processed = 1, 0
     tightest: list = []  # max-heap by margin (negated), of the KEEP smallest margins
     open_boxes: list = []
@@ -84,7 +84,7 @@ def certify(violation, variables, domain, strict: bool, max_boxes: int, deadline
         if time.monotonic() > deadline:
             stopped = f"the time budget ran out after {processed} boxes"
             break
-        _, _, box = heapq.heappop(heap)
+        _, _, box, _ = heapq.heappop(heap)
         processed += 1
         v = enclosure.over(box)
         if v is not None:
@@ -100,17 +100,18 @@ def certify(violation, variables, domain, strict: bool, max_boxes: int, deadline
             if (v >= 0) if strict else (v > 0):
                 return Outcome("violated", processed, violated=box)
         worst = float(v.upper()) if v is not None else math.inf
+        margin = None if v is None else to_mpf((-v).lower())  # holds for the children too: they lie inside
         children = _split(box, domain)
         if children is None:
-            open_boxes.append(Box(box, None if v is None else to_mpf((-v).upper())))
+            open_boxes.append(Box(box, margin))
             continue
         for child in children:
-            heapq.heappush(heap, (-worst, counter, child))
+            heapq.heappush(heap, (-worst, counter, child, margin))
             counter += 1
     if not heap and not open_boxes:
         kept = tuple(entry[2] for entry in sorted(tightest, key=lambda e: (-e[0], e[1])))
         return Outcome("certified", processed, smallest, kept)
-    remaining = [Box(box, None) for _, _, box in sorted(heap)[:KEEP]]
+    remaining = [Box(box, margin) for _, _, box, margin in heapq.nsmallest(KEEP, heap)]
     worst_open = sorted(open_boxes, key=lambda b: (b.margin is not None, b.margin if b.margin is not None else 0))
     reasons = [stopped] if stopped else []
     if open_boxes:

@@ -35,7 +35,7 @@ class Unsupported(ValueError):
 
 
 def exact(expr):
-    """`expr` with every Float replaced by the decimal it prints (0.999 → 999/1000), so intervals see exact numbers."""
+    """`expr` with each Float replaced by the decimal it prints (0.999 → 999/1000): intervals see exact numbers."""
     expr = sympy.sympify(expr)
     return expr.xreplace({f: sympy.Rational(str(f)) for f in expr.atoms(sympy.Float)})
 
@@ -62,7 +62,7 @@ def _power(base: arb, exponent) -> arb:
     if exponent.is_Integer:
         n = int(exponent)
         if n % 2 == 0 and n > 0:
-            # x ↦ xⁿ increases on [0, ∞): the ball of |x|'s two bounds keeps xⁿ ≥ 0, which arb's ball power loses.
+            # x ↦ xⁿ increases on [0, ∞): the ball of |x|'s two bounds keeps xⁿ ≥ 0, which arb's power loses.
             return (arb(base.abs_lower()) ** n).union(arb(base.abs_upper()) ** n) if base.is_finite() else arb.nan()
         return base ** n if n >= 0 else 1 / base ** (-n)
     if exponent == sympy.Rational(1, 2):
@@ -135,6 +135,7 @@ def at_point(expr, variables, point, bits: int) -> arb:
 
 # -- tails ---------------------------------------------------------------------------------
 TAIL_KINDS = ("exp", "inverse", "mixed")
+MOST_OPERATIONS = 200
 
 
 def _compactified(expr, variable, side: int, kind: str):
@@ -147,6 +148,8 @@ def _compactified(expr, variable, side: int, kind: str):
     product of their ranges, so the enclosure stays sound. Returns
     (expression, new symbols), or None when SymPy cannot rewrite it.
     """
+    if sympy.count_ops(expr) > MOST_OPERATIONS:
+        return None  # SymPy's cancel runs in this process, unbudgeted: large expressions keep their tails open
     t = sympy.Symbol(f"t_{variable.name}", nonnegative=True)
     r = sympy.Symbol(f"r_{variable.name}", real=True)
     try:

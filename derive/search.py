@@ -130,7 +130,7 @@ class Search:
         return np.stack(columns, axis=-1)
 
     def _samples(self, count: int, rng) -> tuple[np.ndarray, np.ndarray]:
-        """(t, x): uniform on finite ranges; sinh / exp of N(0, 3²) on infinite ones (so 10⁻⁴ to 10⁴ are all explored)."""
+        """(t, x): uniform on finite ranges; sinh or exp of N(0, 3²) on infinite ones (10⁻⁴ to 10⁴ all explored)."""
         t = np.empty((count, len(self.ranges)))
         for k, (low, high) in enumerate(self.ranges):
             if low.is_finite and high.is_finite:
@@ -165,6 +165,8 @@ class Search:
             found = self.confirm(point, "sampling")
             if found:
                 return found, len(special)
+        if not self.ranges:  # a constant: the one point () was checked exactly above
+            return None, len(special)
         rng = np.random.default_rng(seed)
         t, x = self._samples(samples, rng)
         v = self.values(x)

@@ -238,3 +238,10 @@ def test_decisions_are_never_contradicted_by_a_dense_grid(problem):
     if isinstance(decision, Proved):  # the exact extremum is never passed by the grid
         assert (values.max() <= float(decision.extreme_value) + 1e-9) if upper else \
             (values.min() >= float(decision.extreme_value) - 1e-9)
+
+
+def test_constant_bounds_are_decided_exactly():
+    assert isinstance(decide(sympy.pi, "<", 4), Proved)
+    assert decide(sympy.pi, "<=", sympy.pi).holds is True
+    refuted = decide(sympy.pi, "<", 3)
+    assert isinstance(refuted, Counterexample) and refuted.point == ()
