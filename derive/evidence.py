@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
 
 import mpmath
 
@@ -20,9 +22,18 @@ ERROR_DIGITS = 3  # significant digits of relative errors and tolerances
 VALUE_DIGITS = 8  # significant digits of values at a point
 
 
+def number(value):
+    """Any number evidence holds (mpf, int, float, Fraction, Decimal) as an mpf at the current precision."""
+    if isinstance(value, Fraction):
+        return mpmath.mpf(value.numerator) / value.denominator
+    if isinstance(value, Decimal):
+        return mpmath.mpf(str(value))
+    return mpmath.mpf(value)
+
+
 def decimal(value, digits: int = VALUE_DIGITS) -> str:
     """A number as a deterministic decimal string (mpmath's shortest form at `digits` digits)."""
-    return mpmath.nstr(mpmath.mpf(value), digits)
+    return mpmath.nstr(number(value), digits)
 
 
 def scientific(value, digits: int = VALUE_DIGITS) -> tuple[str, int | None]:
@@ -94,7 +105,7 @@ class EqualAtPoints:
 # -- bounds ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Extremum:
-    """The exact supremum (or infimum) of the bounded expression, where it is attained or approached."""
+    """A proof: the exact supremum (or infimum) of the bounded expression, where it is attained or approached."""
 
     upper: bool  # True: a supremum
     value: str  # LaTeX
@@ -104,23 +115,44 @@ class Extremum:
 
 
 @dataclass(frozen=True)
-class SampledExtreme:
-    """The most extreme value found at seeded random points (no exact extremum was proved)."""
+class Certificate:
+    """Branch and bound with validated (ball) arithmetic: every box of a cover of the domain proved the bound."""
 
-    number: object
-    where: tuple  # ((symbol as LaTeX, value), ...)
-    points: int
+    boxes: int
+    margin: object  # a validated lower bound of how far the bound holds, over the whole domain
+    tightest: tuple  # the boxes with the smallest margins: (((symbol as LaTeX, low, high), ...), ...)
+
+
+@dataclass(frozen=True)
+class BoundCounterexample:
+    """A point where the bound fails, confirmed with ball arithmetic and evaluated at the working precision."""
+
+    point: tuple  # ((symbol as LaTeX, value), ...)
+    value: object  # the bounded expression there
+    bound: object  # the bound there
+    violation: object  # by how much the bound fails
+    found_by: str  # "sampling", "local optimisation", "branch and bound"
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """Nothing decided the bound within its budget (`BoundEvidence.tried` says what ran)."""
+
+    boxes: int = 0
 
 
 @dataclass(frozen=True)
 class BoundEvidence:
-    """A bound `expr relation bound` over its domain, and what decided it."""
+    """A bound `expr relation bound` over its domain, what decided it, and on which form and ranges."""
 
     expr: str
     relation: str
     bound: str
-    holds: bool
-    result: Extremum | SampledExtreme
+    holds: bool | None  # None: undecided
+    result: Extremum | Certificate | BoundCounterexample | Unresolved
+    form: str = ""  # the form of the expression that was decided, in words
+    ranges: tuple = ()  # the ranges of model quantities used, LaTeX (σ-gates in (0, 1), h in (−1, 1), ...)
+    tried: tuple = ()  # ((method, why it did not decide), ...) before the decision
 
 
 # -- experiments -----------------------------------------------------------------------------
@@ -196,10 +228,21 @@ def _(evidence: BoundEvidence) -> dict:
     if isinstance(found, Extremum):
         result.update({"extreme": found.value, "extreme_value": decimal(found.number),
                        "where": dict(found.where), "attained": found.attained})
-    else:
-        result.update({"extreme_value": decimal(found.number), "points": found.points,
-                       "where": _point(found.where)})
+    elif isinstance(found, Certificate):
+        result["certificate"] = {"boxes": found.boxes, "margin": decimal(found.margin, ERROR_DIGITS),
+                                 "tightest": [{symbol: [_end(low), _end(high)] for symbol, low, high in box}
+                                              for box in found.tightest]}
+    elif isinstance(found, BoundCounterexample):
+        result["counterexample"] = {"point": _point(found.point), "value": decimal(found.value),
+                                    "bound": decimal(found.bound), "violation": decimal(found.violation, ERROR_DIGITS),
+                                    "found_by": found.found_by}
+    result.update({"form": evidence.form, "ranges": list(evidence.ranges),
+                   "tried": [{"method": method, "why_not": why} for method, why in evidence.tried]})
     return result
+
+
+def _end(value) -> str:
+    return decimal(value)
 
 
 @to_json.register

@@ -35,6 +35,7 @@ class Method(enum.StrEnum):
     CERTIFICATE = "certificate"
     NUMERIC = "numeric"
     EXPERIMENT = "experiment"
+    NONE = "none"  # nothing decided: the verdict is undecided
 
 
 class Semantics(enum.StrEnum):
@@ -64,7 +65,9 @@ class Rule:
     write it (σ'(z) = σ(z)(1 − σ(z))), `numpy` and `mpmath` its numeric forms
     (only needed where SymPy's printers do not know the function), `range`
     its open range of values over the reals, `inverse(u)` the z where it takes
-    the value u (for proofs that substitute u = f(z)).
+    the value u (for proofs that substitute u = f(z)); `arb(ball)` its
+    validated ball form (a certificate needs it); `increasing` whether it is
+    increasing (ranges of model quantities follow it through the function).
     """
 
     name: str
@@ -77,6 +80,8 @@ class Rule:
     numpy: Callable | None = None
     mpmath: Callable | None = None
     inverse: Callable | None = None
+    arb: Callable | None = None  # its validated form on python-flint arb balls (certificates)
+    increasing: bool = True  # the image of an interval is the interval between the images of its ends
 
 
 def defined_function(name: str, latex: str, closed_form: Callable, derivative: Callable,
@@ -139,14 +144,15 @@ def _numpy_sigmoid(z):
 FUNCTIONS = {rule.name: rule for rule in (
     Rule("sigma", r"\sigma", Sigmoid, lambda z: Sigmoid(z) * (1 - Sigmoid(z)), (0, 1), commands=("sigma",),
          numpy=_numpy_sigmoid, mpmath=lambda z: 1 / (1 + mpmath.exp(-z)),
-         inverse=lambda u: sympy.log(u / (1 - u))),
+         inverse=lambda u: sympy.log(u / (1 - u)), arb=lambda a: 1 / (1 + (-a).exp())),
     Rule("tanh", r"\tanh", sympy.tanh, lambda z: 1 - sympy.tanh(z) ** 2, (-1, 1), commands=("tanh",),
-         words=("tanh",), inverse=sympy.atanh),
-    Rule("exp", r"\exp", sympy.exp, sympy.exp, (0, sympy.oo), commands=("exp",)),
+         words=("tanh",), inverse=sympy.atanh, arb=lambda a: a.tanh()),
+    Rule("exp", r"\exp", sympy.exp, sympy.exp, (0, sympy.oo), commands=("exp",), arb=lambda a: a.exp()),
     Rule("arctan", r"\arctan", sympy.atan, lambda z: 1 / (1 + z ** 2), (-sympy.pi / 2, sympy.pi / 2),
-         commands=("arctan",)),
+         commands=("arctan",), arb=lambda a: a.atan()),
     Rule("softplus", r"\operatorname{softplus}", Softplus, Sigmoid, (0, sympy.oo), words=("softplus",),
-         numpy=lambda z: np.logaddexp(0.0, z), mpmath=lambda z: mpmath.log1p(mpmath.exp(z))),
+         numpy=lambda z: np.logaddexp(0.0, z), mpmath=lambda z: mpmath.log1p(mpmath.exp(z)),
+         arb=lambda a: (1 + a.exp()).log()),
 )}
 
 

@@ -1,11 +1,14 @@
 """Typed evidence: numbers kept as numbers, one JSON form, one renderer per evidence type and output."""
 import json
+import math
+from fractions import Fraction
 
 import mpmath
 import pytest
 
-from derive.evidence import (BoundEvidence, Comparison, Counterexample, EqualAtPoints, Extremum, Measurements,
-                             Proof, SampledExtreme, Verdict, decimal, scientific, to_json)
+from derive.evidence import (BoundCounterexample, BoundEvidence, Certificate, Comparison, Counterexample,
+                             EqualAtPoints, Extremum, Measurements, Proof, Unresolved, Verdict, decimal, scientific,
+                             to_json)
 from derive.report.evidence_tex import evidence_lines, number
 from derive.report.text import evidence_line
 from derive.rules import Method, Semantics, Status
@@ -18,7 +21,12 @@ AGREES = EqualAtPoints(200, 30, 7, mpmath.mpf(10) ** -20, "x", (
     Comparison(Semantics.FULL, True, mpmath.mpf("2.38e-31"), "x"),), proof=Proof("expand"))
 BOUND = BoundEvidence(r"\sigma'(z)", "<=", r"\frac{1}{4}", True,
                       Extremum(True, r"\frac{1}{4}", mpmath.mpf("0.25"), (("z", "0"),), True))
-SAMPLED = BoundEvidence("w", "<", "1", False, SampledExtreme(mpmath.mpf("1.5"), (("w", mpmath.mpf(2)),), 2000))
+REFUTED = BoundEvidence("w", "<", "1", False, BoundCounterexample((("w", mpmath.mpf(2)),), mpmath.mpf(2), mpmath.mpf(1),
+                                                                 mpmath.mpf(1), "sampling"), "as written")
+CERTIFIED = BoundEvidence("f_t", "<", "2", True, Certificate(12, mpmath.mpf("0.999"), ((("f_t", Fraction(0), math.inf),),)),
+                          "as written", (r"f_t \in (0, 1)",))
+UNDECIDED = BoundEvidence("g", "<=", "1", None, Unresolved(300), "as written", (),
+                          (("proof", "no exact extremum"), ("certificate", "300 boxes, 4 left open")))
 MEASURED = Measurements("rate > 0", {"rate[w=1]": 0.5, "steps": 100}, "rnn-scalar", {"w=1": {"x": [1], "y": [0]}})
 
 
@@ -28,12 +36,13 @@ def test_numbers_format_in_one_place():
     assert number(mpmath.mpf("6.6123e-5"), 3) == r"6.61 \times 10^{-5}"
 
 
-@pytest.mark.parametrize("evidence", [DIFFERS, AGREES, BOUND, SAMPLED, MEASURED])
+@pytest.mark.parametrize("evidence", [DIFFERS, AGREES, BOUND, REFUTED, CERTIFIED, UNDECIDED, MEASURED])
 def test_every_evidence_kind_has_json_tex_and_a_line(evidence):
     data = to_json(evidence)
     assert json.loads(json.dumps(data)) == data  # plain JSON, no custom objects
     assert evidence_lines(evidence, {})
-    status = Status.AGREES if evidence is not DIFFERS else Status.DIFFERS
+    status = Status.DIFFERS if evidence in (DIFFERS, REFUTED) else \
+        Status.UNDECIDED if evidence is UNDECIDED else Status.AGREES
     assert evidence_line(Verdict(status, Method.NUMERIC, evidence))
 
 
@@ -44,6 +53,9 @@ def test_the_json_keeps_the_layout_other_tools_read():
     assert data["tolerance"] == "1.0e-20" and data["correction"] == "y" and "proof" not in data
     assert to_json(AGREES)["proof"] == "expand"
     assert to_json(BOUND)["where"] == {"z": "0"} and to_json(BOUND)["attained"] is True
+    assert to_json(CERTIFIED)["certificate"] == {"boxes": 12, "margin": "0.999", "tightest": [{"f_t": ["0.0", "+inf"]}]}
+    assert to_json(REFUTED)["counterexample"]["point"] == {"w": "2.0"} and to_json(UNDECIDED)["holds"] is None
+    assert to_json(UNDECIDED)["tried"][1] == {"method": "certificate", "why_not": "300 boxes, 4 left open"}
 
 
 def test_the_tex_renders_numbers_from_numbers():

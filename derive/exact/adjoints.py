@@ -56,3 +56,24 @@ def expand_rule(expr, model: Model, names):
         symbols = symbols_of(name, time, model.shape(name), adjoint=True)
         substitution.update(zip(symbols, backprop_rule(model, name, time)))
     return expr.xreplace(substitution)
+
+
+MOST_ROUNDS = 12  # expansions of a chain of adjoints (a step has fewer nodes than this)
+
+
+def expand_until(expr, model: Model, keep: set):
+    """Rewrite every adjoint of `expr` by `backprop_rule`, again and again, until only those in `keep` remain.
+
+    `keep` holds the adjoint symbols a hand formula is written in (δy^t, δc^{t+1}, ...): both sides of a
+    backpropagation identity then meet in the same adjoints, so that their difference can be expanded to 0.
+    The output's adjoint δh also carries the loss's own Δ and is never expanded.
+    """
+    output = model.state[-1]
+    for _ in range(MOST_ROUNDS):
+        names = sorted({(q.name, q.time) for q in map(quantity_of, expr.free_symbols)
+                        if q is not None and q.adjoint and not q.absolute and q.name != output
+                        and all(s not in keep for s in symbols_of(q.name, q.time, model.shape(q.name), adjoint=True))})
+        if not names:
+            break
+        expr = expand_rule(expr, model, names)
+    return expr

@@ -103,11 +103,11 @@ def model_from(spec, what: str) -> models.Model | None:
         if isinstance(value, int) and not isinstance(value, bool) and not 1 <= value <= MOST_UNITS:
             raise InputTooLargeError(f"{what}.{key} = {value}: symbolic models have 1 to {MOST_UNITS} units")
     try:
+        if not all(isinstance(value, (bool, int, float, str)) for value in options.values()):
+            return models.build(spec.get("name"), options)  # a list or a table: build says which option is wrong
         return _model(spec.get("name"), tuple(sorted(options.items(), key=lambda item: item[0])))
     except ModelError as error:
         raise ClaimsFileError(f"{what}: {error}") from None
-    except TypeError:  # an option value TOML allows but no model takes (a list, a table)
-        raise ClaimsFileError(f"{what}: the options must be numbers, strings or true/false") from None
 
 
 def _text(data: bytes, name: str) -> str:

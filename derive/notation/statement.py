@@ -20,7 +20,6 @@ import sympy
 
 from derive.errors import NotationError, ShapeMismatchError
 from derive.exact import adjoints
-from derive.exact.leaves import gates_to_preactivations
 from derive.models import Model
 from derive.notation.operators import stack
 from derive.notation.parser import Formula, parse, text_of
@@ -175,23 +174,23 @@ def _equal(spec: Spec, context: Context, members: list) -> Equal:
     symbols = set().union(*[getattr(v, "free_symbols", set()) for v in (hand, full, truncated)])
     deltas = adjoints.adjoint_names(symbols)
     return Equal(hand, full, model, truncated=truncated if differs else None,
-                 extra=binder if deltas else None, canonical=_canonical(model, full),
+                 extra=binder if deltas else None, canonical=_canonical(model, full, hand),
                  labels=labels, domain=_domain(spec, context, symbols, EQUAL_RANGE, bound=False))
 
 
-def _canonical(model: Model | None, reference):
-    """For a reference that is an adjoint δq^t: expand it one level by the chain rule, for the proof."""
+def _canonical(model: Model | None, reference, hand):
+    """For a reference that is an adjoint δq^t: expand the adjoints down to those the hand side is written in."""
     if model is None:
         return None
     infos = {quantity_of(s) for s in getattr(reference, "free_symbols", ())}
     if not infos or None in infos or any(not i.adjoint or i.absolute for i in infos):
         return None
-    names = sorted({(i.name, i.time) for i in infos})
-    if any(name == model.state[-1] for name, _ in names):
-        return None  # δh also carries the loss's own Δ; no one-level rule
+    if any(i.name == model.state[-1] for i in infos):
+        return None  # δh also carries the loss's own Δ; it is not expanded
+    keep = {s for s in getattr(hand, "free_symbols", ()) if quantity_of(s) is not None and quantity_of(s).adjoint}
 
     def expand(expr):
-        return adjoints.expand_rule(expr, model, names)
+        return adjoints.expand_until(expr, model, keep)
 
     return expand
 
@@ -208,8 +207,9 @@ def _number(value, name: str, formula: Formula):
 
 
 def _domain(spec: Spec, context: Context, symbols: set, default, bound: bool) -> tuple:
-    """(symbol, low, high) for the symbols no trajectory binds: declared variables and the loss's slope,
-    and in a bound every symbol (a bound holds over all real values of its symbols unless `domain` narrows them).
+    """(symbol, low, high) for the symbols no trajectory binds (declared variables, the loss's slope) and
+    for the quantities `domain` narrows. In a bound a variable without a range ranges over all reals and a
+    model quantity over the values its equations give it (derive.verify.ranges).
     """
     given = {}
     reader = Reader(context, spec.semantics)
@@ -223,7 +223,7 @@ def _domain(spec: Spec, context: Context, symbols: set, default, bound: bool) ->
     for symbol in sorted_symbols(symbols):
         if symbol == slope:
             result.append((symbol, *SLOPE_RANGE))
-        elif symbol in given or quantity_of(symbol) is None or bound:
+        elif symbol in given or quantity_of(symbol) is None:
             low, high = given.get(symbol, default)
             if not bound and not (low.is_finite and high.is_finite):
                 raise NotationError(f"the variable {symbol} of an equation needs a finite range", 0, spec.formula)
@@ -254,11 +254,10 @@ def _bound(spec: Spec, context: Context, members: list, relation: str) -> Bound:
         left, right, relation = right, left, _FLIP[relation]
     if right.free_symbols:
         raise NotationError("one side of a bound must be a number", members[1].meta.start_pos, formula)
-    if model is not None:
-        left = gates_to_preactivations(left, model)
     if adjoints.adjoint_names(left.free_symbols):
         raise NotationError("a bound on an adjoint δq is not part of the notation", 0, formula)
-    return Bound(left, relation, right, _domain(spec, context, left.free_symbols, (-sympy.oo, sympy.oo), bound=True))
+    return Bound(left, relation, right, _domain(spec, context, left.free_symbols, (-sympy.oo, sympy.oo), bound=True),
+                 model)
 
 
 def definition(key: Formula, formula: Formula) -> tuple[str, Definition]:

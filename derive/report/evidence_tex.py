@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import functools
 
-from derive.evidence import (ERROR_DIGITS, VALUE_DIGITS, BoundEvidence, EqualAtPoints, Extremum, Measurements,
-                             decimal, scientific)
+from derive.evidence import (ERROR_DIGITS, VALUE_DIGITS, BoundCounterexample, BoundEvidence, Certificate,
+                             EqualAtPoints, Extremum, Measurements, decimal, scientific)
 from derive.report.latex import escape
 
 LONGEST_FORMULA = 2400  # characters of LaTeX; longer expressions are left to report.json
@@ -87,15 +87,29 @@ def _(evidence: EqualAtPoints, figures: dict) -> list[str]:
 def _(evidence: BoundEvidence, figures: dict) -> list[str]:
     relation = {"<=": r"\le", "<": "<", ">=": r"\ge", ">": ">"}[evidence.relation]
     lines = [r"\field{Engine's question}" + formula(r"%s \;%s\; %s" % (evidence.expr, relation, evidence.bound))]
+    if evidence.form:
+        lines.append(r"\field{Decided on}the expression %s" % escape(evidence.form) +
+                     (r"; ranges from the model's equations: " + ", ".join(f"${r}$" for r in evidence.ranges)
+                      if evidence.ranges else "") + ".")
     found = evidence.result
     if isinstance(found, Extremum):
         kind = "supremum" if found.upper else "infimum"
         where = point(found.where) if found.where else "—"
         attained = "attained at " + where if found.attained else "approached as " + where
         lines.append(r"\field{Exact %s}$%s \approx %s$, %s." % (kind, found.value, number(found.number), attained))
-    else:
-        lines.append(r"\field{Search}no exact extremum could be proved; the extreme value found is $%s$, at %s, "
-                     r"over %d seeded points." % (number(found.number), point(found.where), found.points))
+    elif isinstance(found, Certificate):
+        lines.append(r"\field{Certificate}validated ball arithmetic (arb) over %d boxes covering the domain; the "
+                     r"bound holds with a margin of at least $%s$ everywhere." % (found.boxes,
+                                                                                  number(found.margin, ERROR_DIGITS)))
+    elif isinstance(found, BoundCounterexample):
+        lines.append(r"\field{Counterexample}at %s (found by %s, confirmed with ball arithmetic): the expression is "
+                     r"$%s$, the bound $%s$." % (point(found.point), escape(found.found_by), number(found.value),
+                                                 number(found.bound)))
+    if evidence.tried:
+        lines.append(r"\field{%s}" % ("Not decided by" if evidence.holds is not None else "Tried") +
+                     r"\begin{itemize}\setlength{\itemsep}{0pt}" +
+                     "".join(r"\item %s: %s" % (escape(method), escape(why)) for method, why in evidence.tried) +
+                     r"\end{itemize}")
     return lines
 
 

@@ -13,9 +13,11 @@ from derive.report.evidence_tex import evidence_lines, formula
 from derive.report.latex import escape
 from derive.rules import Method, Status
 
-_VERDICT = {Status.AGREES: r"\agrees", Status.DIFFERS: r"\differs", Status.TRUNCATED: r"\truncatedonly"}
-_METHOD = {Method.SYMBOLIC: "proved symbolically", Method.NUMERIC: "decided numerically",
-           Method.EXPERIMENT: "decided by an experiment"}
+_VERDICT = {Status.AGREES: r"\agrees", Status.DIFFERS: r"\differs", Status.TRUNCATED: r"\truncatedonly",
+            Status.UNDECIDED: r"\undecided"}
+_METHOD = {Method.SYMBOLIC: "proved symbolically", Method.CERTIFICATE: "certified by validated arithmetic",
+           Method.NUMERIC: "decided numerically", Method.EXPERIMENT: "decided by an experiment",
+           Method.NONE: "nothing decided it within the budget"}
 
 PREAMBLE = r"""\documentclass[10pt]{article}
 \usepackage[T1]{fontenc}
@@ -32,9 +34,11 @@ PREAMBLE = r"""\documentclass[10pt]{article}
 \definecolor{agreescolor}{rgb}{0.0,0.42,0.16}
 \definecolor{differscolor}{rgb}{0.72,0.04,0.04}
 \definecolor{truncatedcolor}{rgb}{0.70,0.38,0.0}
+\definecolor{undecidedcolor}{rgb}{0.25,0.30,0.60}
 \newcommand{\agrees}{\textcolor{agreescolor}{\textbf{\ensuremath{\checkmark}\,agrees}}}
 \newcommand{\differs}{\textcolor{differscolor}{\textbf{\ensuremath{\times}\,differs}}}
 \newcommand{\truncatedonly}{\textcolor{truncatedcolor}{\textbf{\ensuremath{\sim}\,agrees when truncated}}}
+\newcommand{\undecided}{\textcolor{undecidedcolor}{\textbf{?\,undecided}}}
 % A display that is shrunk to the line width when it is wider, never enlarged.
 \newcommand{\fitmath}[1]{\par\noindent\hfil\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{$\displaystyle #1$}\hfil\par}
 \newcommand{\field}[1]{\par\smallskip\noindent\textbf{#1}\quad}
@@ -137,11 +141,15 @@ def render(results, *, title: str, settings, versions: dict, figures: dict | Non
             r"\date{}", r"\begin{document}", r"\maketitle",
             r"\noindent Each claim below is a hand derivation or a statement from an article, transcribed "
             r"and checked against the exact mathematics. \agrees: the transcription equals the exact "
-            r"result (in the full semantics). \truncatedonly: it equals the truncated gradient but not the "
-            r"full one. \differs: it is different, and a counterexample is shown. \emph{Symbolic}: the "
-            r"difference was proved to be 0; \emph{numeric}: both sides were evaluated at %d seeded random "
-            r"points with %d significant digits (seed %d) and the verdict rests on those values; "
-            r"\emph{experiment}: the verdict rests on numbers measured by the stated experiment." % (
+            r"result (in the full semantics), or the bound holds. \truncatedonly: it equals the truncated "
+            r"gradient but not the full one. \differs: it is different, and a counterexample is shown. "
+            r"\undecided: nothing decided it within its budget; what was tried is shown (undecided is always "
+            r"better than a wrong verdict). \emph{Symbolic}: the difference was proved to be 0, or the exact "
+            r"extremum of a bound was found; \emph{certificate}: validated ball arithmetic proved a bound on "
+            r"every box of a cover of its domain; \emph{numeric}: for an equality, both sides were equal at %d "
+            r"seeded random points with %d significant digits (seed %d) --- a high-confidence test, not a proof "
+            r"--- or a counterexample point was found and confirmed; a bound is never \agrees\ by sampling. "
+            r"\emph{Experiment}: the verdict rests on numbers measured by the stated experiment." % (
                 settings.points, settings.digits, settings.seed),
             r"\par\medskip " + _counts(results),
             r"\section*{Summary}", _summary(results)]

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import functools
 
-from derive.evidence import (ERROR_DIGITS, BoundEvidence, EqualAtPoints, Extremum, Measurements, Verdict,
-                             decimal)
+from derive.evidence import (ERROR_DIGITS, BoundCounterexample, BoundEvidence, Certificate, EqualAtPoints, Extremum,
+                             Measurements, Verdict, decimal)
 from derive.rules import Semantics, Status
 
 WIDEST_EVIDENCE = 100  # characters of the one-line evidence in the table
@@ -49,7 +49,12 @@ def _(evidence: BoundEvidence, status: Status) -> str:
         where = ", ".join(f"{k} = {v}" for k, v in found.where)
         how = "attained" if found.attained else "approached, not attained"
         return f"exact {kind} {decimal(found.number)} ({how}{' at ' + where if where and found.attained else ''})"
-    return f"extreme value found {decimal(found.number)} over {found.points} points (no exact extremum)"
+    if isinstance(found, Certificate):
+        return f"certified over {found.boxes} boxes (margin {decimal(found.margin, ERROR_DIGITS)})"
+    if isinstance(found, BoundCounterexample):
+        where = ", ".join(f"{k} = {decimal(v)}" for k, v in found.point)
+        return f"fails at {where}: {decimal(found.value)} vs bound {decimal(found.bound)}"
+    return "undecided: " + "; ".join(f"{method}: {why}" for method, why in evidence.tried[-2:])
 
 
 @line.register

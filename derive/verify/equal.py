@@ -71,12 +71,18 @@ def _compare(hand, exact, symbols, points, settings: Settings, semantics: Semant
 
 
 def _proof_rewritings(question: Equal) -> list:
-    if question.canonical:
-        return [("rewritten", question.canonical)]
+    """(label, rewriting) pairs, cheapest first: the claim's own canonical form, then the model's, then both."""
+    model_forms = []
     if question.model:
-        return [("gates as σ/tanh of pre-activations", functools.partial(gates_to_preactivations, model=question.model)),
-                ("in leaves", functools.partial(to_leaves, model=question.model))]
-    return []
+        model_forms = [("gates as σ/tanh of pre-activations",
+                        functools.partial(gates_to_preactivations, model=question.model)),
+                       ("in leaves", functools.partial(to_leaves, model=question.model))]
+    if not question.canonical:
+        return model_forms
+    canonical = question.canonical
+    return [("adjoints expanded", canonical)] + [
+        (f"adjoints expanded, {label}", lambda expr, rewrite=rewrite: rewrite(canonical(expr)))
+        for label, rewrite in model_forms]
 
 
 @verify.register

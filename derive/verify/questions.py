@@ -58,13 +58,15 @@ class Equal:
 class Bound:
     """Does `expr` `relation` `bound` hold for every value of the variables in their open `domain`?
 
-    `domain` is a tuple of (symbol, low, high); `relation` one of <=, <, >=, >.
+    `domain` is a tuple of (symbol, low, high); `relation` one of <=, <, >=, >. With a `model`, its
+    quantities in `expr` take the values the model gives them (derive.verify.bound), not any real.
     """
 
     expr: Any
     relation: str
     bound: Any
     domain: tuple = ()
+    model: Model | None = None
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,7 @@ from fractions import Fraction
 import sympy
 from flint import arb, ctx, fmpq
 
-from derive.activations import Sigmoid
-from derive.proof import to_exp
+from derive.rules import FUNCTIONS, to_exp
 
 BOX_PRECISION = 64  # bits for box enclosures; point confirmations ask for more
 INFINITY = math.inf
@@ -70,14 +69,12 @@ def _power(base: arb, exponent) -> arb:
     return base ** arb(fmpq(int(exponent.p), int(exponent.q)))
 
 
-_FUNCTIONS = {
-    sympy.exp: lambda a: a.exp(),
-    sympy.log: lambda a: a.log(),
-    sympy.tanh: lambda a: a.tanh(),
-    sympy.atan: lambda a: a.atan(),
-    Sigmoid: lambda a: 1 / (1 + (-a).exp()),
-    sympy.Abs: _abs,
-}
+# The notation's functions in their validated ball form (derive.rules), and what their rewritings bring in.
+_FUNCTIONS = {**{rule.sympy: rule.arb for rule in FUNCTIONS.values() if rule.arb is not None},
+              sympy.log: lambda a: a.log(), sympy.erf: lambda a: a.erf(), sympy.sin: lambda a: a.sin(),
+              sympy.cos: lambda a: a.cos(), sympy.Abs: _abs}
+# Functions that rewrite into exponentials for a tail (rules.to_exp): all of the table but exp and arctan.
+_TO_EXP = tuple(rule.sympy for rule in FUNCTIONS.values() if rule.sympy not in (sympy.exp, sympy.atan))
 
 
 def compile_arb(expr, variables):
@@ -155,7 +152,7 @@ def _compactified(expr, variable, side: int, kind: str):
     try:
         local = expr
         if kind in ("exp", "mixed"):
-            local = local.replace(lambda a: isinstance(a, (Sigmoid, sympy.tanh)) and a.has(variable), to_exp)
+            local = local.replace(lambda a: isinstance(a, _TO_EXP) and a.has(variable), to_exp)
         if kind == "exp":
             local, fresh = local.subs(variable, -side * sympy.log(t)), (t,)
         elif kind == "inverse":

@@ -26,10 +26,10 @@ from typing import ClassVar
 import mpmath
 import sympy
 
-from derive import extrema, proof
-from derive.certify import Box, certify, inner_point
-from derive.intervals import Unsupported, compile_arb, exact
-from derive.search import Counterexample, Search
+from derive.verify import extrema, proof
+from derive.verify.certificate import Box, certify, inner_point
+from derive.verify.intervals import Unsupported, compile_arb, exact
+from derive.verify.search import Counterexample, Search
 
 __all__ = ["decide", "BoundDecision", "Proved", "Certified", "Counterexample", "Undecided", "Box",
            "RELATIONS"]
@@ -129,7 +129,8 @@ def _never_overrides(decision, counterexample):
 
 def decide(expr, relation: str, bound, domain: tuple = (), budget: float = 10.0, seed: int = 0,
            digits: int = 30, max_boxes: int = MAX_BOXES, samples: int | None = None,
-           proof_budget: float | None = None) -> BoundDecision:
+           proof_budget: float | None = None, refute: bool = True,
+           phases: tuple = ("search", "proof", "certificate")) -> BoundDecision:
     """Decide whether `expr relation bound` holds at every point of the open box `domain`.
 
     `domain` is a tuple of (symbol, low, high), ends SymPy numbers or ±oo;
@@ -138,6 +139,12 @@ def decide(expr, relation: str, bound, domain: tuple = (), budget: float = 10.0,
     (default: half of what the search left); `max_boxes` bounds the
     certificate's work so the answer does not depend on machine load. Same
     inputs, same decision — unless a time budget runs out.
+
+    With `refute=False` the box is a relaxation (a superset of the points
+    that matter, e.g. every gate free in its range): only "holds" can be
+    decided there, so no counterexample is searched and a failure of the
+    bound in the box is not reported as one. `phases` runs only some of the
+    three (the caller then combines several forms of one bound).
     """
     started = time.monotonic()
     deadline = started + budget
@@ -156,27 +163,35 @@ def decide(expr, relation: str, bound, domain: tuple = (), budget: float = 10.0,
         return Undecided((("every method", f"the expression could not be evaluated: {error}"),))
 
     # 1. A counterexample, cheapest first.
-    counterexample, count = search.find(seed, **({"samples": samples} if samples else {}), deadline=deadline)
-    if counterexample is not None:
-        return counterexample
-    tried.append(("counterexample search", f"{count} seeded points and local optimisation from the best "
-                                           f"found no violation that survives {digits}-digit ball arithmetic"))
+    counterexample = None
+    if refute and "search" in phases:
+        counterexample, count = search.find(seed, **({"samples": samples} if samples else {}), deadline=deadline)
+        if counterexample is not None:
+            return counterexample
+        tried.append(("counterexample search", f"{count} seeded points and local optimisation from the best "
+                                               f"found no violation that survives {digits}-digit ball arithmetic"))
 
     # 2. A proof by the exact extremum, in a child process killed when its share of the time is spent.
     left = deadline - time.monotonic()
-    if left > 0:
+    if "proof" in phases and left > 0:
         allowed = left * PROOF_SHARE if proof_budget is None else min(left, proof_budget)
         result = proof.run_with_budget(extrema.prove, (expr, relation, bound, dict(zip(variables, ranges))), allowed)
-        if isinstance(result, tuple):
+        if isinstance(result, tuple) and not result[0] and not refute:
+            tried.append(("proof", "the exact extremum over the relaxed ranges passes the bound; that is no "
+                                   "counterexample, since not every point of the relaxation is reached"))
+        elif isinstance(result, tuple):
             holds, extreme = result
             with mpmath.workdps(digits):
                 value = mpmath.mpf(sympy.N(extreme.value, digits + 5))
             return _never_overrides(Proved(holds, extreme.value, value, extreme.point, extreme.attained,
                                            tuple(tried)), counterexample)
-        tried.append(("proof", result if isinstance(result, str) else
-                      f"SymPy found no exact extremum within {allowed:.2g} s (or failed)"))
+        else:
+            tried.append(("proof", result if isinstance(result, str) else
+                          f"SymPy found no exact extremum within {allowed:.2g} s (or failed)"))
 
     # 3. A certificate by branch and bound.
+    if "certificate" not in phases:
+        return Undecided(tuple(tried))
     closed = tuple((_closed(low, upward=False), _closed(high, upward=True)) for low, high in ranges)
     if time.monotonic() >= deadline:
         tried.append(("certificate", "no time was left"))
@@ -186,6 +201,9 @@ def decide(expr, relation: str, bound, domain: tuple = (), budget: float = 10.0,
         return _never_overrides(Certified(outcome.boxes, outcome.margin, outcome.kept,
                                           tuple((s, *c) for s, c in zip(variables, closed)), tuple(tried)),
                                 counterexample)
+    if outcome.status == "violated" and not refute:
+        tried.append(("certificate", "the bound fails somewhere in the relaxed ranges"))
+        return Undecided(tuple(tried), outcome.boxes, (Box(outcome.violated, None),))
     if outcome.status == "violated":
         point = tuple(_decimal_inside(c) for c in inner_point(outcome.violated))
         found = search.confirm(point, "branch and bound")

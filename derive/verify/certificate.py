@@ -19,8 +19,8 @@ from fractions import Fraction
 
 import mpmath
 
-from derive.intervals import Enclosure
-from derive.search import to_mpf
+from derive.verify.intervals import Enclosure
+from derive.verify.search import to_mpf
 
 KEEP = 5  # boxes reported: the tightest proved ones, or the worst undecided ones
 NARROWEST = 2.0 ** -40  # a box side narrower than this share of its range is not split again

@@ -3,7 +3,7 @@
 An expression is taken apart into pieces in disjoint sets of variables —
 terms of a sum, factors of a product, the argument of |·| — and each
 one-variable piece's extrema come from its critical points and its limits at
-the ends (derive.proof's rewriting in u = σ(x) or tanh(x) when that makes a
+the ends (derive.verify.proof's rewriting in u = σ(x) or tanh(x) when that makes a
 polynomial). Independent pieces combine exactly: a sum's supremum is the sum
 of the suprema; a product's extrema lie at the corners of the pieces' ranges.
 
@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import sympy
 
-from derive.activations import Sigmoid
-from derive.proof import to_exp, to_polynomial_variable
+from derive.rules import FUNCTIONS, to_exp
+from derive.verify.proof import to_polynomial_variable
 
-_SMOOTH = (sympy.exp, sympy.tanh, sympy.atan, Sigmoid)
+_SMOOTH = tuple(rule.sympy for rule in FUNCTIONS.values())  # the notation's functions, all smooth
 _CLOSE = sympy.Rational(1, 10 ** 40)
 
 

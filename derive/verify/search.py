@@ -26,8 +26,8 @@ import scipy.optimize
 import sympy
 from flint import arb, ctx
 
-from derive.activations import MPMATH_NAMESPACE, NUMPY_NAMESPACE
-from derive.intervals import ball, compile_arb
+from derive.rules import namespace
+from derive.verify.intervals import ball, compile_arb
 
 SAMPLES = 4096
 STARTS = 8  # local optimisations, from the best distinct samples
@@ -95,9 +95,9 @@ class Search:
         self.ranges = tuple((sympy.sympify(low), sympy.sympify(high)) for low, high in ranges)
         self.violation = (expr - bound) if upper else (bound - expr)
         self.exact = compile_arb(self.violation, self.variables)
-        modules = [NUMPY_NAMESPACE, "numpy"]
+        modules = [namespace("numpy"), "numpy"]
         self.floats = sympy.lambdify(self.variables, self.violation, modules=modules)
-        self.mp = sympy.lambdify(self.variables, [expr, bound], modules=[MPMATH_NAMESPACE, "mpmath"])
+        self.mp = sympy.lambdify(self.variables, [expr, bound], modules=[namespace("mpmath"), "mpmath"])
 
     # -- float side ------------------------------------------------------------------------
     def values(self, points: np.ndarray) -> np.ndarray:
