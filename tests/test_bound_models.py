@@ -1,8 +1,14 @@
 """Bounds on model quantities: ranges from the model's equations, proofs or certificates, real counterexamples."""
+import numpy as np
 import pytest
+import sympy
+from hypothesis import HealthCheck, given, settings, strategies as st
 
+from derive import models
+from derive.exact.leaves import to_leaves
+from derive.lab import numeric
 from derive.notation.claimsfile import read_text
-from derive.verify import Settings, verify
+from derive.verify import Bound, Settings, verify
 
 HEAD = '''[source]
 key = "b"
@@ -68,3 +74,43 @@ def test_the_evidence_says_which_ranges_were_used():
     verdict = decided(r"\left|o_t \tanh(c_t)\right| < 1", '"lstm_forget"')
     assert verdict.status == "agrees"
     assert any("o_{t}" in r and "(0, 1)" in r for r in verdict.evidence.ranges), verdict.evidence.ranges
+
+
+# -- property: a verdict on a random bound over one step is never contradicted by dense evaluation -----
+
+LSTM = models.lstm_forget()
+_S = LSTM.sym
+ATOMS = [_S.f, _S.i, _S.o, _S.c_tilde, _S.h, _S.h_prev, _S.f * _S.c_prev, _S.o * (1 - _S.o)]
+
+
+def _dense_extremes(expr, upper: bool, draws: int = 4000) -> float:
+    """The most extreme value of `expr` over many seeded trajectories (PyTorch-like and wide draws)."""
+    values = []
+    for seed, scale in ((0, 1.0), (1, 4.0), (2, 12.0)):
+        rng = np.random.default_rng(seed)
+        params = numeric.draw_params(LSTM, rng, draws=draws, init="uniform", scale=scale)
+        history = numeric.run(LSTM, params, 3, rng, initial={"c": rng.normal(size=(draws, 1, 1)) * 3,
+                                                             "h": rng.uniform(-1, 1, size=(draws, 1, 1))})
+        values.append(numeric.evaluate(expr, LSTM, params, history, 2))
+    stacked = np.concatenate(values)
+    return float(stacked.max() if upper else stacked.min())
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(ATOMS), min_size=1, max_size=2), st.sampled_from(["<", "<=", ">", ">="]),
+       st.sampled_from([-1, 0, sympy.Rational(1, 4), sympy.Rational(1, 2), 1, 2]), st.booleans())
+def test_random_bounds_on_one_step_are_never_contradicted(atoms, relation, bound, add):
+    expr = sum(atoms) if add else sympy.Mul(*atoms)
+    verdict = verify(Bound(expr, relation, bound, (), LSTM), Settings(budget=4))
+    upper = relation in ("<", "<=")
+    if verdict.status == "agrees":
+        extreme = _dense_extremes(expr, upper)
+        assert (extreme <= bound + 1e-12) if upper else (extreme >= bound - 1e-12), (expr, relation, bound)
+    elif verdict.status == "differs":
+        example = verdict.evidence.result
+        if hasattr(example, "point"):  # confirmed independently: the step's leaves at that point, 50 digits
+            leaves = to_leaves(expr, LSTM)
+            names = {sympy.latex(s): s for s in leaves.free_symbols}
+            value = leaves.subs({names[k]: sympy.Rational(str(v)) for k, v in example.point}).evalf(50)
+            holds = {"<": value < bound, "<=": value <= bound, ">": value > bound, ">=": value >= bound}[relation]
+            assert not holds, (expr, relation, bound, example)
