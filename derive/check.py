@@ -19,7 +19,7 @@ from pathlib import Path
 from derive import pipeline
 from derive.claim import check_unique
 from derive.errors import ClaimError, DeriveError
-from derive.evidence import Verdict, to_json
+from derive.evidence import Verdict, diagnosis_json, to_json
 from derive.notation import claimsfile
 from derive.report.text import evidence_line, shorten
 from derive.verify import Settings, verify
@@ -153,7 +153,8 @@ def as_json(rows: list[Row], unusable: list[str], code: int) -> str:
                "method": row.verdict.method if row.verdict else None, "expect": row.expect,
                "expectation_met": row.met, "printed": row.claim.printed if row.claim else None,
                "evidence_line": evidence_line(row.verdict) if row.verdict else None,
-               "evidence": to_json(row.verdict.evidence) if row.verdict else None, "error": row.error}
+               "evidence": to_json(row.verdict.evidence) if row.verdict else None,
+               "diagnosis": diagnosis_json(row.verdict) if row.verdict else None, "error": row.error}
               for row in rows]
     return json.dumps({"claims": claims, "unusable": unusable, "exit_code": code}, indent=2,
                       ensure_ascii=False) + "\n"

@@ -166,13 +166,59 @@ class Measurements:
     series: dict | None = field(default=None, compare=False)
 
 
+# -- diagnosis -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TermPair:
+    """One term of the hand formula against the exact result, after both are expanded into sums of products.
+
+    kind: "agrees" (the same term on both sides), "wrong factor" (the same term but for the factors
+    named in `note`), "missing" (a term of the exact result the hand formula lacks; `note` names its
+    path) or "extra" (a term the hand formula has and the exact result does not). Terms are LaTeX in
+    the claim's own notation.
+    """
+
+    kind: str
+    hand: str = ""
+    exact: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Correction:
+    """The claim's own formula with the smallest edit that makes it agree, re-verified.
+
+    `latex` is the corrected formula (of the claim, or of the defined term `target` names);
+    `changed` the (start, end) of the new text in it, for highlighting; `original` the text it replaced.
+    """
+
+    latex: str
+    edit: str  # the edit in words: "σ'(…) should be tanh'(…) in D_t"
+    status: Status  # its own verdict, computed
+    method: Method
+    target: str = "latex"  # "latex", or "define D_t" for a defined term
+    changed: tuple = ()  # ((start, end), ...) in `latex`
+    original: str = ""
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """Where a derivation goes wrong and how to fix it: a one-line summary, the aligned terms, a correction."""
+
+    summary: str
+    terms: tuple = ()  # TermPair, ...
+    correction: Correction | None = None
+    tried: int = 0  # candidate edits verified
+    note: str = ""  # e.g. why no correction is offered
+
+
 @dataclass(frozen=True)
 class Verdict:
-    """The computed answer: status, the method that decided it, and the evidence."""
+    """The computed answer: status, the method that decided it, the evidence, and where it is wrong."""
 
     status: Status
     method: Method
     evidence: object
+    diagnosis: Diagnosis | None = None
 
 
 # -- JSON ------------------------------------------------------------------------------------
@@ -255,6 +301,15 @@ def _(evidence: Measurements) -> dict:
     return result
 
 
-def verdict_json(verdict: Verdict) -> dict:
-    """The verdict's status, method and evidence as JSON-ready data."""
-    return {"verdict": str(verdict.status), "method": str(verdict.method), "evidence": to_json(verdict.evidence)}
+@to_json.register
+def _(diagnosis: Diagnosis) -> dict:
+    correction = diagnosis.correction
+    return {"summary": diagnosis.summary,
+            "terms": [{"kind": t.kind, "hand": t.hand, "exact": t.exact, "note": t.note} for t in diagnosis.terms],
+            "correction": None if correction is None else {
+                "latex": correction.latex, "verdict": str(correction.status), "edit": correction.edit}}
+
+
+def diagnosis_json(verdict: Verdict) -> dict | None:
+    """The "diagnosis" entry of a claim in report.json and `check --json` (these key names are a contract)."""
+    return None if verdict.diagnosis is None else to_json(verdict.diagnosis)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from derive.evidence import to_json
+from derive.evidence import diagnosis_json, to_json
 
 
 def render(results, *, settings, versions: dict) -> str:
@@ -21,6 +21,7 @@ def render(results, *, settings, versions: dict) -> str:
             "verdict": str(verdict.status),
             "method": str(verdict.method),
             "evidence": to_json(verdict.evidence),
+            "diagnosis": diagnosis_json(verdict),
         })
     document = {"claims": claims, "versions": versions, "seed": settings.seed,
                 "settings": {"points": settings.points, "digits": settings.digits, "budget": settings.budget}}
