@@ -18,6 +18,8 @@ from pathlib import Path
 
 from derive import claimsfile, pipeline
 from derive.errors import DeriveError
+from derive.report.output import staged
+from derive.terminal import printable
 from derive.verify import Settings, Verdict, verify
 
 WIDEST_EVIDENCE = 100  # characters of the one-line evidence in the table
@@ -190,10 +192,7 @@ def write_report(rows: list[Row], output: Path, settings: Settings, make_pdf: bo
     results = [(row.claim, row.verdict) for row in rows if row.verdict is not None]
     files = sorted({row.file for row in rows})
     title = "Claims checked by derive check: " + ", ".join(Path(f).name for f in files)
-    try:
-        return pipeline.write_report(results, output, settings, title, make_pdf).pdf_error
-    except DeriveError as error:  # TeX failed on the file
-        return str(error)
+    return pipeline.write_report(results, output, settings, title, make_pdf).pdf_error
 
 
 def run(paths, stdin: bytes | None, settings: Settings, *, jobs: int = 0, as_json_output: bool = False,
@@ -203,12 +202,14 @@ def run(paths, stdin: bytes | None, settings: Settings, *, jobs: int = 0, as_jso
     rows, unusable = load(paths, stdin)
     if not rows and not unusable:
         unusable.append("no claims to check")
-    verify_rows(rows, settings, jobs, verbosity)
     pdf_error = ""
-    if report is not None and any(row.verdict for row in rows):
-        pdf_error = write_report(rows, report, settings, make_pdf)
-    elif report is not None:
-        err.write("derive: no claim could be verified, so no report was written\n")
+    with staged(report) as folder:  # the report's folder checked and locked before the work
+        verify_rows(rows, settings, jobs, verbosity)
+        if report is not None and any(row.verdict for row in rows):
+            pdf_error = write_report(rows, folder.path, settings, make_pdf)
+            folder.commit()
+        elif report is not None:
+            err.write("derive: no claim could be verified, so no report was written\n")
     if unusable:
         code = 2
     elif pdf_error or any(row.error for row in rows) or any(row.met is False for row in rows):
@@ -218,11 +219,11 @@ def run(paths, stdin: bytes | None, settings: Settings, *, jobs: int = 0, as_jso
     if as_json_output:
         out.write(as_json(rows, unusable, code))
     elif rows:
-        out.write(table(rows) + "\n")
+        out.write(printable(table(rows)) + "\n")
     for message in unusable:
-        err.write(f"derive: error: {message}\n")
+        err.write(f"derive: error: {printable(message)}\n")
     if pdf_error:
-        err.write(f"derive: report.tex and report.json written to {report}, no PDF: {pdf_error}\n")
+        err.write(f"derive: report.tex and report.json written to {report}, no PDF: {printable(pdf_error)}\n")
     elif report is not None and any(row.verdict for row in rows) and not as_json_output:
         out.write(f"report written to {report}\n")
     return code

@@ -1,0 +1,163 @@
+"""Child processes that never outlive derive, and signals that end a run cleanly.
+
+The main process turns SIGINT, SIGTERM and SIGHUP into `Interrupted` (a
+KeyboardInterrupt), so `with` blocks unwind: the output's staging folder is
+removed and worker processes are killed, not waited for. Every forked child
+(verification workers, proof attempts) dies with its parent: on Linux the
+kernel sends it SIGKILL when the parent dies (PR_SET_PDEATHSIG), even when the
+parent was killed with SIGKILL; elsewhere a thread in the child polls its
+parent. TeX runs in a process group of its own, killed whole.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import ctypes
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from derive.errors import Interrupted, WorkerError
+
+HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+_deferral = {"depth": 0, "pending": None}  # inside `uninterrupted()`: a signal waits for its end
+
+
+def _on_signal(number, frame):
+    if _deferral["depth"]:
+        _deferral["pending"] = number
+        return
+    raise Interrupted(number)
+
+
+@contextlib.contextmanager
+def signals_handled():
+    """Inside: SIGINT, SIGTERM and SIGHUP raise Interrupted (exit code 128 + the signal's number).
+
+    The handlers before are put back at the end (derive.cli.main may run inside
+    a test); outside the main thread, where Python cannot handle signals, nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = {number: signal.signal(number, _on_signal) for number in HANDLED}
+    try:
+        yield
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
+
+
+@contextlib.contextmanager
+def uninterrupted():
+    """A few steps that must not be cut in half (the swap of the output folder): a signal waits for their end."""
+    _deferral["depth"] += 1
+    try:
+        yield
+    finally:
+        _deferral["depth"] -= 1
+        pending = _deferral["pending"]
+        if pending is not None and not _deferral["depth"]:
+            _deferral["pending"] = None
+            raise Interrupted(pending)
+
+
+def child_started(parent: int) -> None:
+    """In a forked child of process `parent`: die with it, and leave SIGINT/SIGTERM to it.
+
+    Ctrl-C reaches the whole foreground process group; the parent alone acts on
+    it and ends its children, so they ignore SIGINT rather than print tracebacks.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, signal.SIG_DFL)
+    _deferral.update(depth=0, pending=None)
+    if not _kernel_kills_orphans():
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the child could ask to die with it
+        os._exit(1)
+
+
+def _kernel_kills_orphans() -> bool:
+    """Ask Linux to SIGKILL this process when its parent dies; False where that cannot be asked."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def end_children(grace: float = 2.0) -> None:
+    """Kill this process's multiprocessing children (workers, proof attempts) and reap them."""
+    children = multiprocessing.active_children()
+    for child in children:
+        with contextlib.suppress(OSError):
+            child.kill()
+    deadline = time.monotonic() + grace
+    for child in children:
+        child.join(max(0.0, deadline - time.monotonic()))
+
+
+@contextlib.contextmanager
+def worker_pool(jobs: int):
+    """A fork ProcessPoolExecutor whose workers die with derive; on any exception they are killed, not awaited.
+
+    A worker that died (BrokenProcessPool) becomes a one-line WorkerError naming its pid and signal.
+    """
+    pool = concurrent.futures.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
+                                                  initializer=child_started, initargs=(os.getpid(),))
+    try:
+        yield pool
+    except BaseException as error:
+        dead = _dead_workers(pool) if isinstance(error, concurrent.futures.process.BrokenProcessPool) else None
+        end_children()
+        pool.shutdown(wait=False, cancel_futures=True)
+        if dead is not None:
+            raise WorkerError(f"{dead} while verifying the claims; nothing was written (try again; if it "
+                              f"recurs, run fewer workers with --jobs, or check the memory)") from None
+        raise
+    pool.shutdown()
+
+
+def _dead_workers(pool) -> str:
+    """Which worker died and how, as far as the executor still knows (its process table is private)."""
+    processes = dict(getattr(pool, "_processes", None) or {})
+    for _ in range(20):  # the executor may not have reaped the dead worker yet
+        for pid, process in processes.items():
+            code = process.exitcode
+            if code is not None and code != 0:
+                how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
+                return f"worker process {pid} {how}"
+        time.sleep(0.025)
+    return "a worker process died"
+
+
+def run_command(command: list[str], cwd, timeout: float, env: dict) -> subprocess.CompletedProcess:
+    """Run `command` in a process group of its own; the group is killed whole on a timeout or an interrupt.
+
+    Its own group, so a tool's children (latexmk's pdflatex) go with it; output is
+    decoded leniently, as TeX writes in the input's encoding.
+    """
+    group = {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               encoding="utf-8", errors="replace", **group)
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise
+    return subprocess.CompletedProcess(command, process.returncode, output, "")
