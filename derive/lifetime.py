@@ -135,11 +135,13 @@ def _dead_workers(pool) -> str:
     """Which worker died and how, as far as the executor still knows (its process table is private)."""
     processes = dict(getattr(pool, "_processes", None) or {})
     for _ in range(20):  # the executor may not have reaped the dead worker yet
-        for pid, process in processes.items():
-            code = process.exitcode
-            if code is not None and code != 0:
-                how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
-                return f"worker process {pid} {how}"
+        codes = {pid: process.exitcode for pid, process in processes.items()}
+        # The executor ends the other workers with SIGTERM: the one that died by itself is the one to name.
+        dead = sorted((code == -signal.SIGTERM, pid, code) for pid, code in codes.items() if code not in (None, 0))
+        if dead:
+            _, pid, code = dead[0]
+            how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
+            return f"worker process {pid} {how}"
         time.sleep(0.025)
     return "a worker process died"
 

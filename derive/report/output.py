@@ -43,6 +43,7 @@ import fcntl
 import fnmatch
 import glob
 import os
+import re
 import shutil
 import stat
 import sys
@@ -75,10 +76,9 @@ def staged(target):
 class StagedFolder:
     """A new report for the folder `target`, written into `path` and swapped in by `commit`."""
 
-    def __init__(self, target, minimum_free: int = MINIMUM_FREE):
+    def __init__(self, target):
         target = Path(os.path.abspath(target))
         self.target = Path(os.path.realpath(target)) if target.is_symlink() else target
-        self.minimum_free = minimum_free
         self.path: Path | None = None  # the staging folder, once entered
         self.committed = False
         self._lock_fd: int | None = None
@@ -108,8 +108,9 @@ class StagedFolder:
 
     def _check_target(self) -> None:
         target = self.target
-        if target.exists() and not target.is_dir():
-            raise OutputError(f"{target} is a file, not a folder: choose another folder with --output")
+        existing = next(path for path in (target, *target.parents) if path.exists())
+        if not existing.is_dir():
+            raise OutputError(f"{existing} is a file, not a folder: choose another folder with --output")
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
         elif not os.access(target, os.W_OK):
@@ -117,8 +118,10 @@ class StagedFolder:
         parent_writable = os.access(target.parent, os.W_OK)
         if not target.exists() and not parent_writable:
             raise OutputError(f"cannot create {target}: {_why_not_writable(target.parent)}")
-        # A mount point cannot be renamed, and a folder whose parent we cannot write cannot be replaced.
-        self.in_place = target.exists() and (os.path.ismount(target) or not parent_writable)
+        # A mount point cannot be renamed, a folder whose parent we cannot write cannot be replaced, and
+        # one we are in would leave us (and the shell that started us) in a deleted folder.
+        self.in_place = target.exists() and (not parent_writable or _is_mount_point(target)
+                                             or _is_within(Path.cwd(), target))
 
     def _lock(self) -> None:
         """Take the lock (see the module's docstring), or refuse at once naming the run that holds it."""
@@ -159,7 +162,7 @@ class StagedFolder:
     def _check_space(self) -> None:
         old = sum(entry.stat(follow_symlinks=False).st_size for entry in _entries(self.target)
                   if is_report_file(entry.name) and entry.is_file(follow_symlinks=False))
-        needed = self.minimum_free + 2 * old  # the PDF is made in a scratch folder, then copied
+        needed = MINIMUM_FREE + 2 * old  # the PDF is made in a scratch folder, then copied
         stats = os.statvfs(self.path)
         free = stats.f_bavail * stats.f_frsize
         if free < needed:
@@ -257,7 +260,7 @@ class StagedFolder:
                    for path in paths)
 
     def _as_output_error(self, error: OSError) -> OutputError:
-        done = "" if self.committed else f"; {self.target} was left as it was"
+        done = f"; {self.target} was left as it was" if self.target.exists() and not self.committed else ""
         return OutputError(f"cannot write the report into {self.target}: {error.strerror or error}{done}")
 
 
@@ -311,6 +314,24 @@ def _copy_mode(source: Path, destination: Path) -> None:
     if os.geteuid() == 0:
         with contextlib.suppress(OSError):
             os.chown(destination, info.st_uid, info.st_gid)
+
+
+def _is_mount_point(folder: Path) -> bool:
+    """os.path.ismount, and on Linux the mount table too: a bind mount is on the same device as its parent."""
+    if os.path.ismount(folder):
+        return True
+    with contextlib.suppress(OSError):
+        with open("/proc/self/mountinfo", "rb") as table:
+            points = {re.sub(rb"\\([0-7]{3})", lambda code: bytes([int(code.group(1), 8)]), line.split()[4])
+                      for line in table if len(line.split()) > 4}
+        return os.fsencode(os.path.realpath(folder)) in points
+    return False
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    with contextlib.suppress(OSError):
+        return path.resolve() == folder.resolve() or folder.resolve() in path.resolve().parents
+    return False
 
 
 def _why_not_writable(folder: Path) -> str:
