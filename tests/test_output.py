@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from derive.cli import main
+from derive.errors import DeriveError
 from derive.report import output
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -376,6 +377,18 @@ def test_commit_swaps_whole_and_carries_what_is_not_ours(tmp_path):
     assert (target / "README.md").stat().st_ino == readme  # a hard link, not a copy
     assert target.stat().st_mode & 0o777 == 0o750
     assert os.listdir(tmp_path) == ["out"]
+
+
+def test_a_run_from_within_the_folder_takes_the_same_lock_as_one_from_outside(tmp_path, monkeypatch):
+    target = tmp_path / "out"
+    target.mkdir()
+    monkeypatch.chdir(target)
+    with output.StagedFolder(target) as folder:
+        assert folder.in_place and folder.path.parent == target
+        with pytest.raises(DeriveError, match=f"another derive run \\(pid {os.getpid()}\\) is writing"):
+            monkeypatch.chdir(tmp_path)
+            output.StagedFolder(target).__enter__()
+    assert os.listdir(tmp_path) == ["out"] and os.listdir(target) == []
 
 
 def test_without_rename_exchange_the_old_folder_is_renamed_aside(tmp_path, monkeypatch):

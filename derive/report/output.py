@@ -19,7 +19,7 @@ renamed aside and the new one renamed in: a crash between the two renames
 leaves no output folder, and the next run renames the old one back. A folder
 that cannot be swapped (a mount point, or one whose parent is not writable) is
 updated file by file from a staging folder inside it: each file atomic, the
-set not.
+set not. So is the current folder, lest the user's shell be left in a deleted one.
 
 Whose files. derive's own files (REPORT_FILES) come only from this run: a PDF
 or figure the run did not make is not carried over, so no stale report.pdf is
@@ -27,12 +27,13 @@ left beside a new report.tex. Every other entry (output/README.md, a user's
 notes) is carried into the new folder as a hard link (a copy where linking
 fails), and any that appear during the swap are moved after it.
 
-Lock. An exclusive flock on `<parent>/.<name>.lock`, removed when the run
-ends. A second run into the same folder refuses at once, naming the folder and
-the pid of the run holding it: waiting would only let it overwrite the first
-run's report with one started later. Holding the lock, a run removes the
-staging folders that killed runs left (named `.<name>.derive-*-<pid>-*`): no
-other run can be writing them.
+Lock. An exclusive flock on `<parent>/.<name>.lock` (`<name>/.derive.lock`
+when the parent is not writable), removed when the run ends. A second run
+into the same folder refuses at once, naming the folder and the pid of the run
+holding it: waiting would only let it overwrite the first run's report with
+one started later. Holding the lock, a run removes the staging folders that
+killed runs left (named `.<name>.derive-*-<pid>-*`): no other run can be
+writing them.
 """
 from __future__ import annotations
 
@@ -84,6 +85,7 @@ class StagedFolder:
         self._lock_fd: int | None = None
         self._lock_path: Path | None = None
         self.in_place = False
+        self._parent_writable = True
 
     # -- entering: every check before any work --------------------------------------------------------
 
@@ -115,18 +117,20 @@ class StagedFolder:
             target.parent.mkdir(parents=True, exist_ok=True)
         elif not os.access(target, os.W_OK):
             raise OutputError(f"cannot write the report into {target}: {_why_not_writable(target)}")
-        parent_writable = os.access(target.parent, os.W_OK)
-        if not target.exists() and not parent_writable:
+        self._parent_writable = os.access(target.parent, os.W_OK)
+        if not target.exists() and not self._parent_writable:
             raise OutputError(f"cannot create {target}: {_why_not_writable(target.parent)}")
         # A mount point cannot be renamed, a folder whose parent we cannot write cannot be replaced, and
         # one we are in would leave us (and the shell that started us) in a deleted folder.
-        self.in_place = target.exists() and (not parent_writable or _is_mount_point(target)
+        self.in_place = target.exists() and (not self._parent_writable or _is_mount_point(target)
                                              or _is_within(Path.cwd(), target))
 
     def _lock(self) -> None:
         """Take the lock (see the module's docstring), or refuse at once naming the run that holds it."""
-        self._lock_path = (self.target / ".derive.lock" if self.in_place
-                           else self.target.parent / f".{self.target.name}.lock")
+        # In the parent whenever it can be: a run that updates in place (from within the folder) and
+        # one that swaps the folder must take the same lock.
+        self._lock_path = (self.target.parent / f".{self.target.name}.lock" if self._parent_writable
+                           else self.target / ".derive.lock")
         while True:
             descriptor = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
             try:
@@ -256,8 +260,8 @@ class StagedFolder:
         if error.errno in _WRITE_ERRORS:
             return True
         paths = [str(path) for path in (self.path, self.target, self._lock_path) if path is not None]
-        return any(str(name).startswith(path) for name in (error.filename, error.filename2) if name
-                   for path in paths)
+        return any(str(name) == path or str(name).startswith(path + os.sep)
+                   for name in (error.filename, error.filename2) if name for path in paths)
 
     def _as_output_error(self, error: OSError) -> OutputError:
         done = f"; {self.target} was left as it was" if self.target.exists() and not self.committed else ""
