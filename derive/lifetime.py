@@ -83,14 +83,20 @@ def child_started(parent: int) -> None:
         os._exit(1)
 
 
-def _kernel_kills_orphans() -> bool:
-    """Ask Linux to SIGKILL this process when its parent dies; False where that cannot be asked."""
+def _prctl():
+    """Linux's prctl(2), or None elsewhere."""
     if not sys.platform.startswith("linux"):
-        return False
+        return None
     try:
-        return ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+        return ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
-        return False
+        return None
+
+
+def _kernel_kills_orphans(prctl=None) -> bool:
+    """Ask Linux to SIGKILL this process when its parent dies; False where that cannot be asked."""
+    prctl = prctl or _prctl()
+    return prctl is not None and prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
 
 
 def _watch_parent(parent: int) -> None:
@@ -149,12 +155,20 @@ def _dead_workers(pool) -> str:
 def run_command(command: list[str], cwd, timeout: float, env: dict) -> subprocess.CompletedProcess:
     """Run `command` in a process group of its own; the group is killed whole on a timeout or an interrupt.
 
-    Its own group, so a tool's children (latexmk's pdflatex) go with it; output is
-    decoded leniently, as TeX writes in the input's encoding.
+    Its own group, so a tool's children (latexmk's pdflatex) go with it. Should
+    derive be killed outright, the command is killed with it (on Linux), and a
+    pdflatex it started ends with its current pass. Output is decoded leniently,
+    as TeX writes in the input's encoding.
     """
-    group = {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
+    prctl = _prctl()  # looked up before the fork: the child only calls it
+
+    def started():
+        os.setpgrp()
+        if prctl is not None:
+            _kernel_kills_orphans(prctl)
+
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               encoding="utf-8", errors="replace", **group)
+                               encoding="utf-8", errors="replace", preexec_fn=started)
     try:
         output, _ = process.communicate(timeout=timeout)
     except BaseException:
