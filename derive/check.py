@@ -3,7 +3,8 @@
 Exit codes: 0 every claim was read and every `expect` was met; 1 a claim could
 not be read or verified, an expectation was not met, or the PDF of --report
 could not be made; 2 unusable input (a file that cannot be read, is not a
-claims file, is too large, or repeats an id). Verification reuses
+claims file, is too large, or repeats an id) or an unusable --report folder
+(derive.report.output, checked before the verification). Verification reuses
 derive.pipeline (verify_all, its worker processes) and the report reuses
 derive.report, so a checked file looks exactly like the main report.
 """

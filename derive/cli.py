@@ -131,7 +131,7 @@ notation (see the README, "Check your own derivation"). Prints a table (id,
 verdict, method, expectation, one line of evidence). Exit codes: 0 every claim
 was read and every `expect` met; 1 a claim could not be read or verified, or an
 expectation was not met (or the PDF of --report could not be made); 2 unusable
-input (unreadable, not a claims file, too large)."""
+input (unreadable, not a claims file, too large) or --report folder."""
 
 
 def _add_check(commands) -> None:

@@ -132,7 +132,7 @@ class StagedFolder:
         self._lock_path = (self.target.parent / f".{self.target.name}.lock" if self._parent_writable
                            else self.target / ".derive.lock")
         while True:
-            descriptor = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            descriptor = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
             try:
                 fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -226,12 +226,13 @@ class StagedFolder:
                     os.replace(entry.path, new)
 
     def _commit_in_place(self) -> None:
+        """File by file; the old PDF goes first and the new one comes last, so no PDF is beside another .tex."""
         produced = {entry.name for entry in _entries(self.path)}
         for entry in _entries(self.target):
-            if is_report_file(entry.name) and entry.name not in produced \
+            if is_report_file(entry.name) and (entry.name not in produced or entry.name == "report.pdf") \
                     and Path(entry.path) not in (self.path, self._lock_path):
                 _remove(Path(entry.path))
-        for name in sorted(produced, key=lambda name: name == "report.pdf"):  # the PDF last: never ahead of its .tex
+        for name in sorted(produced, key=lambda name: name == "report.pdf"):
             os.replace(self.path / name, self.target / name)
         self.committed = True
         os.rmdir(self.path)
