@@ -25,14 +25,30 @@ from derive.errors import Interrupted, WorkerError
 
 HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
-_deferral = {"depth": 0, "pending": None}  # inside `uninterrupted()`: a signal waits for its end
+# depth: nesting of `uninterrupted()`, inside which a signal waits (pending) for its end; received: the
+# signal of this run, kept because the exception raised for it may be swallowed (see raise_if_interrupted).
+_state = {"depth": 0, "pending": None, "received": None}
 
 
 def _on_signal(number, frame):
-    if _deferral["depth"]:
-        _deferral["pending"] = number
+    _state["received"] = number
+    if _state["depth"]:
+        _state["pending"] = number
         return
     raise Interrupted(number)
+
+
+def raise_if_interrupted() -> None:
+    """Raise Interrupted if a signal came: before a step that must not follow one (the swap of the folder).
+
+    Python runs a signal handler wherever the main thread is, also inside an
+    at-fork hook, a finalizer or a weakref callback, which ignore exceptions
+    ("Exception ignored in ..."): there the Interrupted raised is lost, and the
+    run would go on. Forks happen `uninterrupted()` for that reason; this check
+    catches the rest.
+    """
+    if _state["received"] is not None:
+        raise Interrupted(_state["received"])
 
 
 @contextlib.contextmanager
@@ -45,6 +61,7 @@ def signals_handled():
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    _state.update(depth=0, pending=None, received=None)
     before = {number: signal.signal(number, _on_signal) for number in HANDLED}
     try:
         yield
@@ -55,15 +72,15 @@ def signals_handled():
 
 @contextlib.contextmanager
 def uninterrupted():
-    """A few steps that must not be cut in half (the swap of the output folder): a signal waits for their end."""
-    _deferral["depth"] += 1
+    """Steps that must not be cut in half (the swap of the output folder, a fork): a signal waits for their end."""
+    _state["depth"] += 1
     try:
         yield
     finally:
-        _deferral["depth"] -= 1
-        pending = _deferral["pending"]
-        if pending is not None and not _deferral["depth"]:
-            _deferral["pending"] = None
+        _state["depth"] -= 1
+        pending = _state["pending"]
+        if pending is not None and not _state["depth"]:
+            _state["pending"] = None
             raise Interrupted(pending)
 
 
@@ -76,7 +93,7 @@ def child_started(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for number in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(number, signal.SIG_DFL)
-    _deferral.update(depth=0, pending=None)
+    _state.update(depth=0, pending=None, received=None)
     if not _kernel_kills_orphans():
         threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     if os.getppid() != parent:  # the parent died before the child could ask to die with it
@@ -122,8 +139,8 @@ def worker_pool(jobs: int):
 
     A worker that died (BrokenProcessPool) becomes a one-line WorkerError naming its pid and signal.
     """
-    pool = concurrent.futures.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
-                                                  initializer=child_started, initargs=(os.getpid(),))
+    pool = _Pool(jobs, mp_context=multiprocessing.get_context("fork"), initializer=child_started,
+                 initargs=(os.getpid(),))
     try:
         yield pool
     except BaseException as error:
@@ -135,6 +152,13 @@ def worker_pool(jobs: int):
                               f"recurs, run fewer workers with --jobs, or check the memory)") from None
         raise
     pool.shutdown()
+    raise_if_interrupted()
+
+
+class _Pool(concurrent.futures.ProcessPoolExecutor):
+    def submit(self, *args, **kwargs):
+        with uninterrupted():  # the first submit forks the workers (see raise_if_interrupted)
+            return super().submit(*args, **kwargs)
 
 
 def _dead_workers(pool) -> str:
@@ -167,8 +191,10 @@ def run_command(command: list[str], cwd, timeout: float, env: dict) -> subproces
         if prctl is not None:
             _kernel_kills_orphans(prctl)
 
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               encoding="utf-8", errors="replace", preexec_fn=started)
+    raise_if_interrupted()
+    with uninterrupted():  # a fork (see raise_if_interrupted)
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   encoding="utf-8", errors="replace", preexec_fn=started)
     try:
         output, _ = process.communicate(timeout=timeout)
     except BaseException:

@@ -36,7 +36,8 @@ def run_with_budget(function, args=(), budget: float = DEFAULT_BUDGET):
             os._exit(0)
 
     process = context.Process(target=child, daemon=True)
-    process.start()
+    with lifetime.uninterrupted():  # a fork (see lifetime.raise_if_interrupted)
+        process.start()
     sender.close()
     result = None
     try:

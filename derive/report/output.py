@@ -52,7 +52,7 @@ import tempfile
 from pathlib import Path
 
 from derive.errors import OutputError
-from derive.lifetime import uninterrupted
+from derive.lifetime import raise_if_interrupted, uninterrupted
 
 # Everything derive writes into the output folder, with TeX's by-products and the leftovers of killed runs.
 REPORT_FILES = ("report.tex", "report.json", "report.pdf", "fig-*.pdf", "report.log", "report.aux",
@@ -177,6 +177,7 @@ class StagedFolder:
 
     def commit(self) -> None:
         """Make the output folder hold exactly the new report (plus the entries that are not derive's)."""
+        raise_if_interrupted()  # never after a signal, even one whose exception was lost
         with uninterrupted():
             if self.in_place:
                 self._commit_in_place()
