@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from derive import lifetime
 from derive.cli import main
-from derive.errors import DeriveError
+from derive.errors import DeriveError, Interrupted
 from derive.report import output
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -437,3 +438,20 @@ def test_a_new_folder_and_its_parents_are_created(tmp_path):
         _write(folder.path, {"report.tex": "new"})
         folder.commit()
     assert snapshot(tmp_path / "a") == {"b/report.tex": b"new"}
+
+
+def test_a_signal_whose_exception_was_swallowed_still_stops_the_swap(tmp_path):
+    """Python runs handlers inside at-fork hooks and finalizers too, which ignore the exception raised."""
+    target = tmp_path / "out"
+    target.mkdir()
+    _write(target, {"report.tex": "old"})
+    with lifetime.signals_handled():
+        with pytest.raises(Interrupted), output.StagedFolder(target) as folder:
+            _write(folder.path, {"report.tex": "new"})
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(5)
+            except Interrupted:
+                pass  # as "Exception ignored in: <function _releaseLock ...>" did
+            folder.commit()
+    assert snapshot(target) == {"report.tex": b"old"} and os.listdir(tmp_path) == ["out"]
