@@ -68,6 +68,7 @@ def signals_handled():
     finally:
         for number, handler in before.items():
             signal.signal(number, handler)
+        _state.update(depth=0, pending=None, received=None)  # a later run in this process starts afresh
 
 
 @contextlib.contextmanager
