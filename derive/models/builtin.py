@@ -61,6 +61,20 @@ def lstm_peephole(n: int = 1, m: int | None = None, bias: bool = True) -> Model:
                  options=dict(builder="lstm_peephole", m=m, bias=bias))
 
 
+def gru(n: int = 1, m: int | None = None, bias: bool = True) -> Model:
+    """GRU of Chung et al. (2014): h_t = (1 - z_t) ⊙ h_{t-1} + z_t ⊙ tanh(W_h x_t + U_h (r_t ⊙ h_{t-1}) + b_h)."""
+    _check(dict(n=n, m=m, bias=bias))
+    return _make("gru", "GRU (Chung et al. 2014)", cells.gru, n, m or n, None, ("h",), ("z", "r", "h_tilde"),
+                 {"W_z", "W_r", "W_h"}, bias, options=dict(builder="gru", m=m, bias=bias))
+
+
+def gru_torch(n: int = 1, m: int | None = None, bias: bool = True) -> Model:
+    """GRU as torch.nn.GRUCell: n_t = tanh(W_n x_t + b_in + r_t ⊙ (U_n h_{t-1} + b_hn)), h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}."""
+    _check(dict(n=n, m=m, bias=bias))
+    return _make("gru_torch", "GRU as PyTorch's nn.GRUCell", cells.gru_torch, n, m or n, None, ("h",),
+                 ("z", "r", "n"), {"W_z", "W_r", "W_n"}, bias, options=dict(builder="gru_torch", m=m, bias=bias))
+
+
 def ff_chain(activation: str = "sigmoid") -> Model:
     """Three-layer feed-forward chain, one node per layer (blog "Vanishing Gradients & LSTMs")."""
     _check(dict(activation=activation))
@@ -69,7 +83,7 @@ def ff_chain(activation: str = "sigmoid") -> Model:
 
 
 BUILDERS = {"rnn": rnn, "lstm_1997": lstm_1997, "lstm_forget": lstm_forget,
-            "lstm_peephole": lstm_peephole, "ff_chain": ff_chain}
+            "lstm_peephole": lstm_peephole, "gru": gru, "gru_torch": gru_torch, "ff_chain": ff_chain}
 
 
 def _check(options: dict) -> None:
