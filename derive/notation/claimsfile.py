@@ -29,7 +29,6 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import lark
 
 from derive import models
 from derive.claim import ID, Claim, Source, check_unique
