@@ -29,7 +29,6 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from derive import models
 from derive.claim import ID, Claim, Source, check_unique
 from derive.errors import ClaimError, ClaimsFileError, InputTooLargeError, ModelError, ModelSpecError, NotationError
