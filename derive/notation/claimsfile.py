@@ -288,11 +288,21 @@ def _anchor(text: str, claim_id: str) -> int:
     return max(text.find(f'"{claim_id}"'), text.find(f"'{claim_id}'"), 0)
 
 
+def _found(text: str, formula: str, anchor: int) -> int:
+    """Where a formula's text starts in the file: as a TOML string right after its opening quote (so that a
+    short formula is not found inside another line), else anywhere after `anchor`; -1 when it is not there."""
+    if not formula:
+        return -1
+    quoted = [text.find(quote + formula, anchor) for quote in ("'", '"')]  # a triple quote ends with one too
+    quoted = [at + 1 for at in quoted if at >= 0]
+    return min(quoted) if quoted else text.find(formula, anchor)
+
+
 def _where(error: NotationError, text: str, name: str, anchor: int) -> str:
     """"file:line:column" of a formula's error in the file, or the place within the formula when its text is not
     found verbatim (a TOML string with escapes)."""
     formula = error.formula
-    found = text.find(formula.text, anchor) if formula.text else -1
+    found = _found(text, formula.text, anchor)
     if found >= 0:
         return "%s:%d:%d" % (name, *parser.locate(text, found + error.position))
     line, column = parser.locate(formula.text, error.position)

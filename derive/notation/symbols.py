@@ -142,8 +142,11 @@ class DefinitionTable(SymbolTable):
     def resolve(self, base: str, label: str | None) -> tuple[Entry | None, bool]:
         entry, used = super().resolve(base, label)
         self._asked = (base, label)
+        labelled = label not in (None, "t")
+        if self.discover is not None and entry is not None and entry.kind == "parameter" and labelled and not used:
+            entry = None  # W_z is a parameter of its own, not the parameter W at a time z
         if entry is None and self.discover is not None:
-            key = base if label in (None, "t") else f"{base}_{label}"  # z_t is z at time t, W_z the weight W_z
+            key = f"{base}_{label}" if labelled else base  # z_t is z at time t, W_z the weight W_z
             name = self.discover(key)
             if name is not None:
                 entry = self.entries[key] = Entry("parameter", name)
