@@ -174,3 +174,21 @@ def test_a_builtin_claims_file_checks_clean(capsys):
     assert main(["check", str(ROOT / "checks" / "cv_lstm.toml"), *FAST]) == 0
     out = capsys.readouterr().out
     assert "cv-lstm.forget-product" in out and "agrees-when-truncated" in out
+
+
+def test_the_gru_example_meets_its_expectations(capsys):
+    assert main(["check", str(ROOT / "examples" / "gru_notes.toml"), *FAST]) == 0
+    assert "5 met, 0 unmet" in capsys.readouterr().out
+
+
+def test_the_gru_examples_wrong_derivation_flips_when_its_missing_path_is_restored(tmp_path, capsys):
+    """A mutation test: the verdict follows the formula, not the `expect`."""
+    text = (ROOT / "examples" / "gru_notes.toml").read_text(encoding="utf-8")
+    wrong = r"U_h \mathrm{diag}(r_t)'''"
+    right = r"U_h (\mathrm{diag}(r_t) + \mathrm{diag}(h_{t-1} \odot r_t \odot (1 - r_t)) U_r)'''"
+    assert text.count(wrong) == 1 and right in text
+    path = write(tmp_path, text.replace(wrong, right), "gru_fixed.toml")
+    assert main(["check", path, "--json", *FAST]) == 1  # its expect ("differs") is now unmet
+    verdicts = {c["id"]: c["verdict"] for c in json.loads(capsys.readouterr().out)["claims"]}
+    assert verdicts["gru-notes.no-reset-path"] == "agrees"
+    assert verdicts["gru-notes.exact"] == "agrees"

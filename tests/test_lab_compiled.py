@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from derive import models
+from derive.errors import ModelError
 from derive.lab import compiled, numeric
 
 pytestmark = pytest.mark.skipif(not compiled.available(), reason="numba is not installed")
@@ -39,3 +40,13 @@ def test_compiled_chain_keeps_its_scale_over_spans_that_underflow():
     theirs = np.log10(np.linalg.norm(expected.jacobian[0], 2)) + expected.log10_scale[0]
     assert ours < -1000 and np.isfinite(ours)
     assert abs(ours - theirs) < 1e-9 * abs(theirs)
+
+
+@pytest.mark.parametrize("build", [models.gru, models.gru_torch])
+def test_the_grus_are_refused_cleanly(build):
+    """Their weights do not all sit in pre-activations Σ W·(state or input), the form the kernel generates."""
+    model = build(n=2)
+    rng = np.random.default_rng(0)
+    params = numeric.draw_params(model, rng, draws=1)
+    with pytest.raises(ModelError, match="numeric.chain"):
+        compiled.chain(model, params, 5, rng.normal(size=(5, 1, 2, 1)), {"h": np.zeros((1, 2, 1))})
