@@ -153,6 +153,8 @@ BAD = [
     (dict(equations=[r"h_t = \tanh(W^T h_{t-1})"], state=["h"]), "cannot transpose", "^T"),
     (dict(equations=[r"h_t = \tanh(W h_{t-1}"], state=["h"]), "ends too early", ""),
     (dict(equations=[r"h_t = \tanh(W h_{t-1})"], state=["h"], truncate=["h"]), "is a state", "h''']"),
+    (dict(equations=["a_t = a_{t-1}", "b_t = b_{t-1}", "c_t = c_{t-1}"], state=["a", "b", "c"]), "one state",
+     "c'''"),
 ]
 
 

@@ -12,6 +12,8 @@
     latex = '''\\frac{\\partial c_t}{\\partial c_{t-1}} = f_t'''
     expect = "agrees-when-truncated"
 
+A `model` is a built-in name with its options, or the recurrence itself
+(`equations`, `state`, `inputs`, `truncate`: derive.notation.recurrence).
 Top-level `model`, `semantics`, `aliases`, `define`, `variables`, `domain` and
 `values` are defaults for every claim; a claim's own keys override them (its
 tables key by key). The file is read with tomllib and every formula with

@@ -213,6 +213,9 @@ def _structure(spec: Spec) -> _Structure:
         names.append(name)
         defined[name] = number
     states = _names(spec, "state", defined)
+    if len(states) > 2:  # the semantics read the second state out of the first (h_{t-1} of c_{t-1}), no more
+        raise ModelSpecError("state: one state (h), or two with the cell state first and its read-out second "
+                             "(c, h), as the built-in models carry them", "state", spec.state[2])
     inputs = _names(spec, "inputs", defined)
     clash = set(states) & set(inputs)
     if clash:
