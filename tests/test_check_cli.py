@@ -192,3 +192,11 @@ def test_the_gru_examples_wrong_derivation_flips_when_its_missing_path_is_restor
     verdicts = {c["id"]: c["verdict"] for c in json.loads(capsys.readouterr().out)["claims"]}
     assert verdicts["gru-notes.no-reset-path"] == "agrees"
     assert verdicts["gru-notes.exact"] == "agrees"
+
+
+def test_bad_model_equations_make_the_file_unusable_with_their_position(tmp_path, capsys):
+    text = GOOD.replace('name = "lstm_forget"\nbias = false\n', "equations = ['''h_t = \\tanh(W h_{t-1} + U z_t)''']\n"
+                        "state = ['h']\n")
+    assert main(["check", write(tmp_path, text), *FAST]) == 2
+    err = capsys.readouterr().err
+    assert "mine.toml:7:43: model (equation 1): z_{t}: no equation defines z" in err and err.rstrip().endswith("^")

@@ -63,12 +63,14 @@ class Plan:
 
 @dataclass(frozen=True)
 class _Tangents:
-    """The coefficients of one semantics as SymPy expressions, before they are numbered."""
+    """The coefficients of one semantics as SymPy expressions, before they are numbered.
+
+    A reference to a product is ("state", r, weight) for a bare one, ("composite", i) for another.
+    """
 
     direct: dict  # (s, r) -> ∂s/∂r_{t-1}, products held
     bare: dict  # r -> [(weight, {s: ∂s/∂product})] for the products of r_{t-1} itself
     composite: list  # [(weight, {r: ∂v/∂r_{t-1}}, {reference: ∂v/∂product}, {s: ∂s/∂product})]
-    # a reference is ("state", r, weight) for a bare product, ("composite", i) for another
 
 
 class Linearization:

@@ -83,7 +83,7 @@ class Model:
 
     # -- the symbolic trace ----------------------------------------------------------------
     def _trace(self, one_unit: bool):
-        """Trace the cell on symbol matrices (1×1 ones for `one_unit`, products kept): (trace, zeros of removed)."""
+        """Trace the cell on symbol matrices (1×1 ones for `one_unit`, products kept): (arguments, trace, zeros)."""
         arguments: dict = {}
         for argument, shape in self.argument_shapes.items():
             shape = (1, 1) if one_unit else shape

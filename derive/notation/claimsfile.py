@@ -230,6 +230,10 @@ def _claim(table: dict, claim_id: str, source: Source, text: str, name: str, own
     except (NotationError, ModelSpecError) as error:  # the model's own equations: the file cannot be used
         anchor = _anchor(text, claim_id) if own_model else 0
         raise ClaimsFileError(_located_in_model(error, text, name, anchor)) from None
+    except (TypeError, ValueError, ArithmeticError, AttributeError, RecursionError) as error:
+        # SymPy refusing what the grammar allowed, as for a claim's formula (_build): bad input, not a crash.
+        raise ClaimsFileError(f"{name}: model: the equations cannot be evaluated: {type(error).__name__}: "
+                              f"{error}") from None
     aliases = {notation_key(k, f"aliases key {k}"): notation_key(_type(v, str, f"alias {k}"), f"alias {k}")
                for k, v in _type(table.get("aliases", {}), dict, "aliases").items()}
     definitions = dict(definition(_formula(k, f"define key {k}"), _formula(v, f"define {k}"))
@@ -328,7 +332,9 @@ def _located_in_model(error, text: str, name: str, anchor: int) -> str:
         key = re.compile(r"\b%s\s*=" % re.escape(error.key)).search(text, anchor) if error.key else None
         if key is None:
             return f"{name}: model: {error.message}"
-        quoted = [text.find(q + error.value + q, key.end()) for q in ('"', "'")] if error.value else []
+        after = re.compile(r"\n\s*(\w+\s*=|\[)").search(text, key.end())  # the entry ends where the next starts
+        end = after.start() if after else len(text)
+        quoted = [text.find(q + error.value + q, key.end(), end) for q in ('"', "'")] if error.value else []
         found = min((f + 1 for f in quoted if f >= 0), default=key.start())
         line, column = parser.locate(text, found)
         return f"{name}:{line}:{column}: model ({error.key}): {error.message}\n{parser.caret(text, found)}"
