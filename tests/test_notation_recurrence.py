@@ -14,7 +14,7 @@ from derive.exact.leaves import to_leaves
 from derive.lab import numeric
 from derive.models.defined import EquationModel
 from derive.notation import claimsfile
-from derive.verify import points
+from derive.verify import Settings, points, verify
 
 HEAD = '''[source]
 key = "mine"
@@ -228,3 +228,13 @@ def test_any_equation_list_reads_to_a_model_or_a_clean_error(spec, n):
         return
     trajectory = points.simulate(model, 2, np.random.default_rng(0))  # the generated cell runs
     assert set(model.state) <= set(trajectory.steps[2])
+
+
+def test_claims_about_a_model_of_equations_reach_adjoints_and_multi_step_chains():
+    text = HEAD + model_table(GRU, n=2) + "".join(
+        f"\n[[claim]]\nid = \"mine.{k}\"\nwhere = \"1\"\nlatex = '''{latex}'''\n" for k, latex in enumerate((
+            r"\delta \tilde{h}_t = z_t \odot \delta h_t",
+            r"\frac{\partial h_{t}}{\partial h_{t-2}} = \mathrm{diag}(1 - z_t) \mathrm{diag}(1 - z_{t-1})")))
+    fast = Settings(points=20, budget=5)
+    verdicts = [verify(entry.claim.question(), fast).status for entry in claimsfile.read_text(text, "m.toml").entries]
+    assert verdicts == ["agrees", "agrees-when-truncated"]
