@@ -53,12 +53,9 @@ def test_the_grus_are_refused_cleanly(build):
         compiled.chain(model, params, 5, rng.normal(size=(5, 1, 2, 1)), {"h": np.zeros((1, 2, 1))})
 
 
-def defined(**table):
-    return recurrence.read_model(*recurrence.spec_from(table, "model"))
-
-
 def test_a_model_of_equations_compiles_when_its_weights_sit_in_pre_activations():
-    model = defined(equations=[r"a_t = W h_{t-1} + U x_t + b", r"h_t = \tanh(a_t)"], state=["h"], inputs=["x"], n=3)
+    model = recurrence.model_of(dict(equations=[r"a_t = W h_{t-1} + U x_t + b", r"h_t = \tanh(a_t)"], state=["h"],
+                                     inputs=["x"], n=3))
     rng = np.random.default_rng(2)
     params = numeric.draw_params(model, rng, draws=2)
     inputs, initial = rng.normal(size=(30, 2, 3, 1)), {"h": rng.normal(size=(2, 3, 1)) * 0.5}
@@ -66,6 +63,7 @@ def test_a_model_of_equations_compiles_when_its_weights_sit_in_pre_activations()
     jacobian, log10_scale = compiled.chain(model, params, 30, inputs, initial)
     theirs = expected.jacobian * 10.0 ** expected.log10_scale[:, None, None]
     assert np.abs(jacobian * 10.0 ** log10_scale[:, None, None] - theirs).max() <= 1e-12 * np.abs(theirs).max()
-    one_line = defined(equations=[r"h_t = \tanh(W h_{t-1} + U x_t + b)"], state=["h"], inputs=["x"], n=3)
+    one_line = recurrence.model_of(dict(equations=[r"h_t = \tanh(W h_{t-1} + U x_t + b)"], state=["h"], inputs=["x"],
+                                        n=3))
     with pytest.raises(ModelError, match="pre-activation"):
         compiled.chain(one_line, params, 30, inputs, initial)

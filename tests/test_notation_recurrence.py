@@ -1,4 +1,4 @@
-"""Models a claims file defines by its equations: the built-ins again, the generated cell, errors with positions, fuzz."""
+"""Models a claims file defines by its equations: the built-ins again, the generated cell, located errors, fuzz."""
 import re
 
 import mpmath
@@ -195,7 +195,8 @@ def _expressions(valid):
         return st.one_of(
             st.tuples(inner, st.sampled_from(BINARY), inner).map("".join),
             st.tuples(inner, st.sampled_from(BINARY), inner).map("".join),
-            st.tuples(st.sampled_from([r"\sigma", r"\tanh", r"\exp", r"\sigma'"]), inner).map(lambda t: f"{t[0]}({t[1]})"),
+            st.tuples(st.sampled_from([r"\sigma", r"\tanh", r"\exp", r"\sigma'"]), inner)
+            .map(lambda t: f"{t[0]}({t[1]})"),
             st.tuples(st.sampled_from(["W", "U_z", "V"]), inner).map(lambda t: f"{t[0]} ({t[1]})"))
     return st.recursive(st.sampled_from(valid * 3 + WRONG), extend, max_leaves=6)
 

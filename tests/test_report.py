@@ -43,7 +43,7 @@ def test_cells_render_with_hadamard_and_matrix_products():
 
 def test_the_grus_render_with_their_grouping_and_conventions():
     chung, pytorch = cell_latex(models.gru()), cell_latex(models.gru_torch())
-    assert r"U_{h} \, \mathopen{}\left( r_{t} \odot h_{t-1} \mathclose{}\right)" in chung  # U (r ⊙ h), not (U r) ⊙ h
+    assert r"U_{h} \, \mathopen{}\left( r_{t} \odot h_{t-1} \mathclose{}\right)" in chung  # not (U r) ⊙ h
     assert r"r_{t} \odot \mathopen{}\left( U_{n} \, h_{t-1} + b_{hn} \mathclose{}\right)" in pytorch
     section = tex._models_section()
     assert "GRU (Chung et al. 2014)" in section and "nn.GRUCell" in section and "Cho et al." in section

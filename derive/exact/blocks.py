@@ -222,7 +222,8 @@ def gate_route(model: Model, gate: str, time: int = 0, absolute: bool = False):
     if gate not in model.gates:
         raise ModelError(f"{model.name} has no gate {gate!r}; its gates are {', '.join(model.gates)}")
     if len(model.state) != 2:
-        raise ModelError(f"gate routes split the ∂h_t/∂h_{{t-1}} of models with states (c, h); {model.name} has one")
+        raise ModelError(f"gate routes split the ∂h_t/∂h_{{t-1}} of models with states (c, h); {model.name} "
+                         f"has one")
     second = model.state[1]
     h_prev = model.q(second, time - 1, absolute)
     frozen = sympy.Matrix([sympy.Dummy(f"held{k}") for k in range(len(h_prev))])

@@ -1,4 +1,4 @@
-"""Independent implementations derive is checked and timed against: PyTorch's LSTMCell and GRUCell with a model's weights."""
+"""Independent implementations derive is checked and timed against: PyTorch's LSTMCell and GRUCell."""
 from __future__ import annotations
 
 

@@ -69,7 +69,8 @@ def gru(n: int = 1, m: int | None = None, bias: bool = True) -> Model:
 
 
 def gru_torch(n: int = 1, m: int | None = None, bias: bool = True) -> Model:
-    """GRU as torch.nn.GRUCell: n_t = tanh(W_n x_t + b_in + r_t ⊙ (U_n h_{t-1} + b_hn)), h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}."""
+    """GRU as torch.nn.GRUCell: n_t = tanh(W_n x_t + b_in + r_t ⊙ (U_n h_{t-1} + b_hn)),
+    h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}."""
     check_options(dict(n=n, m=m, bias=bias))
     return _make("gru_torch", "GRU as PyTorch's nn.GRUCell", cells.gru_torch, n, m or n, None, ("h",),
                  ("z", "r", "n"), {"W_z", "W_r", "W_n"}, bias, options=dict(builder="gru_torch", m=m, bias=bias))

@@ -107,7 +107,7 @@ def model_from(spec, what: str) -> models.Model | None:
             raise InputTooLargeError(f"{what}.{key} = {value}: symbolic models have 1 to {MOST_UNITS} units")
     try:
         if "equations" in spec:
-            return recurrence.read_model(*recurrence.spec_from(spec, what))
+            return recurrence.model_of(spec, what)
         return _model(spec.get("name"), tuple(sorted(options.items(), key=lambda item: item[0])))
     except ModelError as error:
         raise ClaimsFileError(f"{what}: {error}") from None

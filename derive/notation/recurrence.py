@@ -86,6 +86,11 @@ def spec_from(table: dict, what: str) -> tuple[Spec, int]:
                 table.get("title", "")), n
 
 
+def model_of(table: dict, what: str = "model") -> EquationModel:
+    """The model a [model] table with `equations` defines, as a claims file gives it (a dict)."""
+    return read_model(*spec_from(table, what))
+
+
 def read_model(spec: Spec, n: int) -> EquationModel:
     """The model `spec` defines, with `n` units (made once per spec and size)."""
     model = _sized(spec, n)
