@@ -137,7 +137,7 @@ class DefinitionTable(SymbolTable):
         for split, parts in (splits or {}).items():
             self.entries[notation_key(split)] = Entry("split", split, parts=tuple(parts))
         self.discover = discover
-        self._asked: tuple = ()
+        self._asked: tuple = ("", None)  # the (base, label) last looked up, for `unknown`
 
     def resolve(self, base: str, label: str | None) -> tuple[Entry | None, bool]:
         entry, used = super().resolve(base, label)
@@ -155,7 +155,7 @@ class DefinitionTable(SymbolTable):
 
     def unknown(self, spelled: str, position=None, formula=None, hint: str = "") -> UnknownSymbolError:
         base, label = self._asked
-        reason = self.model.unknown(spelled, [f"{base}_{label}", base] if label else [base])
+        reason = self.model.unknown(spelled, [f"{base}_{label}", base] if label else [base]) if base else None
         return UnknownSymbolError(reason, position, formula) if reason else \
             super().unknown(spelled, position, formula, hint)
 
