@@ -123,6 +123,24 @@ class BoundEvidence:
     result: Extremum | SampledExtreme
 
 
+@dataclass(frozen=True)
+class NormEvidence:
+    """A bound between norms: the rules that proved it, and the point of the search that came closest to (or
+    crossed) it; `confirmed` says that point violates the bound beyond rounding, at 20 more digits too."""
+
+    left: str  # LaTeX
+    relation: str
+    right: str
+    proof: tuple  # the names of the rules of the proof, in order; () when there is none
+    points: int
+    digits: int
+    seed: int
+    point: tuple  # ((symbol as LaTeX, value), ...) where left − right was largest
+    left_value: object
+    right_value: object
+    confirmed: bool
+
+
 # -- experiments -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Measurements:
@@ -200,6 +218,15 @@ def _(evidence: BoundEvidence) -> dict:
         result.update({"extreme_value": decimal(found.number), "points": found.points,
                        "where": _point(found.where)})
     return result
+
+
+@to_json.register
+def _(evidence: NormEvidence) -> dict:
+    return {"left": evidence.left, "relation": evidence.relation, "right": evidence.right,
+            "proof": list(evidence.proof), "points": evidence.points, "digits": evidence.digits, "seed": evidence.seed,
+            "closest": {"point": _point(evidence.point), "left": decimal(evidence.left_value),
+                        "right": decimal(evidence.right_value)},
+            "counterexample": evidence.confirmed}
 
 
 @to_json.register

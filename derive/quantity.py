@@ -18,7 +18,7 @@ import sympy
 TYPESET_NAMES = {
     "c_tilde": r"\tilde{c}", "z_bar": r"\bar{z}", "i_bar": r"\bar{\imath}", "f_bar": r"\bar{f}",
     "o_bar": r"\bar{o}", "h_tilde": r"\tilde{h}", "n_tilde": r"\tilde{n}",
-    "W_rec": r"W_{\mathrm{rec}}", "W_in": r"W_{\mathrm{in}}",
+    "W_rec": r"W_{\mathrm{rec}}", "W_in": r"W_{\mathrm{in}}", "Delta": r"\Delta",
 }
 
 

@@ -69,7 +69,7 @@ def test_left_is_not_read_as_le():
     (r"a_b_c = 1", "double subscript", 4),
     (r"f^2' = 1", "prime after a superscript", 4),
     (r"\foo{x} = 1", r"unknown command \foo", 1),
-    (r"\text{everywhere} = 1", r"\text is prose", 1),
+    (r"\text{for all } t = 1", "prose is not notation", 1),
     ("σ'(z) = 1", r"write \sigma", 1),
     ("a = b % comment", "no meaning", 7),
     ("a = b\n\n+ c", "empty line", 1),

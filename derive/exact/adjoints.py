@@ -1,9 +1,12 @@
 """The δ notation of backpropagation, symbolically: δq_t = ∂L/∂q_t and its one-level chain rule.
 
 L = Σ_k Δ_k · h_k is a loss summed over the time steps (the "Δ^t" of Greff et
-al. 2015). δq_t is the total derivative of L with respect to node q at step
-t, with every later node responding: the adjoint that reverse-mode
-accumulation computes (derive.verify.adjoint_values evaluates it at points).
+al. 2015; Δ^t = ∂L^t/∂y^t is the loss's own term at step t, a symbol named
+LOSS_WEIGHT). δq_t is the total derivative of L with respect to node q (or
+input x) at step t, with every later node responding; δW of a parameter W is
+∂L/∂W, the sum of its contributions over the steps (Greff et al.'s δW_* =
+Σ_t δ*^t x^{t⊤}). These are the adjoints that reverse-mode accumulation
+computes; derive.verify.adjoint_values evaluates them at points.
 """
 from __future__ import annotations
 
@@ -12,15 +15,29 @@ from derive.models import Model
 from derive.quantity import quantity_of, scalar_or_matrix, symbols_of
 
 
-def delta(model: Model, name: str, time: int = 0, absolute: bool = False):
-    """The symbol (Matrix for n > 1) standing for δ`name` at `time`."""
+LOSS_WEIGHT = "Delta"  # the quantity name of Δ^t
+
+
+def delta(model: Model, name: str, time: int | None = 0, absolute: bool = False):
+    """The symbol (Matrix for n > 1) standing for δ`name` at `time` (None: a parameter's, summed over the steps)."""
     return scalar_or_matrix(symbols_of(name, time, model.shape(name), absolute, adjoint=True))
+
+
+def loss_weight(model: Model, time: int = 0, absolute: bool = False):
+    """The symbol (Matrix for n > 1) standing for Δ^t = ∂L^t/∂y^t, the loss's own term at step `time`."""
+    return scalar_or_matrix(symbols_of(LOSS_WEIGHT, time, model.shape(model.state[-1]), absolute))
+
+
+def backward_symbols(symbols) -> list:
+    """The symbols a backward pass binds: adjoints δq and loss terms Δ^t."""
+    return [s for s in symbols if quantity_of(s) is not None and (quantity_of(s).adjoint or
+                                                                  quantity_of(s).name == LOSS_WEIGHT)]
 
 
 def adjoint_names(symbols) -> list:
     """The (name, time, absolute) of every adjoint among `symbols`, sorted."""
     found = {(q.name, q.time, q.absolute) for q in map(quantity_of, symbols) if q is not None and q.adjoint}
-    return sorted(found)
+    return sorted(found, key=lambda item: (item[0], item[1] is not None, item[1] or 0, item[2]))
 
 
 def backprop_rule(model: Model, name: str, time: int = 0, absolute: bool = False):

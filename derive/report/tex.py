@@ -13,7 +13,8 @@ from derive.report.evidence_tex import evidence_lines, formula
 from derive.report.latex import escape
 from derive.rules import Method, Status
 
-_VERDICT = {Status.AGREES: r"\agrees", Status.DIFFERS: r"\differs", Status.TRUNCATED: r"\truncatedonly"}
+_VERDICT = {Status.AGREES: r"\agrees", Status.DIFFERS: r"\differs", Status.TRUNCATED: r"\truncatedonly",
+            Status.UNDECIDED: r"\undecided"}
 _METHOD = {Method.SYMBOLIC: "proved symbolically", Method.NUMERIC: "decided numerically",
            Method.EXPERIMENT: "decided by an experiment"}
 
@@ -35,6 +36,7 @@ PREAMBLE = r"""\documentclass[10pt]{article}
 \newcommand{\agrees}{\textcolor{agreescolor}{\textbf{\ensuremath{\checkmark}\,agrees}}}
 \newcommand{\differs}{\textcolor{differscolor}{\textbf{\ensuremath{\times}\,differs}}}
 \newcommand{\truncatedonly}{\textcolor{truncatedcolor}{\textbf{\ensuremath{\sim}\,agrees when truncated}}}
+\newcommand{\undecided}{\textbf{?\,undecided}}
 % A display that is shrunk to the line width when it is wider, never enlarged.
 \newcommand{\fitmath}[1]{\par\noindent\hfil\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{$\displaystyle #1$}\hfil\par}
 \newcommand{\field}[1]{\par\smallskip\noindent\textbf{#1}\quad}

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import functools
 
-from derive.evidence import (ERROR_DIGITS, BoundEvidence, EqualAtPoints, Extremum, Measurements, Verdict,
-                             decimal)
+from derive.evidence import (ERROR_DIGITS, BoundEvidence, EqualAtPoints, Extremum, Measurements, NormEvidence,
+                             Verdict, decimal)
 from derive.rules import Semantics, Status
 
 WIDEST_EVIDENCE = 100  # characters of the one-line evidence in the table
@@ -50,6 +50,16 @@ def _(evidence: BoundEvidence, status: Status) -> str:
         how = "attained" if found.attained else "approached, not attained"
         return f"exact {kind} {decimal(found.number)} ({how}{' at ' + where if where and found.attained else ''})"
     return f"extreme value found {decimal(found.number)} over {found.points} points (no exact extremum)"
+
+
+@line.register
+def _(evidence: NormEvidence, status: Status) -> str:
+    values = f"left {decimal(evidence.left_value)} vs right {decimal(evidence.right_value)}"
+    if evidence.proof:
+        return f"proved by {', '.join(step.split(':')[0] for step in evidence.proof)}"
+    if evidence.confirmed:
+        return f"counterexample: {values}"
+    return f"no proof, no counterexample at {evidence.points} points (closest: {values})"
 
 
 @line.register

@@ -1,0 +1,61 @@
+"""A parsed bound as a question: a Bound on scalars, or a NormBound when the claim takes norms.
+
+a \\le b (or <, \\ge, >) with a number on one side is a Bound over the reals of
+its symbols (derive.verify.bound finds the exact extremum). With expressions
+on both sides (|f'(net) w| \\le |w|/4) it is the Bound a − b \\le 0. A claim
+that writes a norm \\|·\\| is a NormBound (derive.verify.norms): proved from known
+inequalities, refuted by a counterexample on the model's trajectories, or
+undecided; a claim written with \\ge or > is turned around to read \\le or <.
+"""
+from __future__ import annotations
+
+import sympy
+
+from derive.errors import NotationError, ShapeMismatchError
+from derive.exact import adjoints
+from derive.exact.leaves import gates_to_preactivations
+from derive.notation.reader import Reader
+from derive.notation.spec import check_finite, domain, environments
+from derive.notation.values import is_matrix
+from derive.verify.norms import Norm, NormBound
+from derive.verify.questions import Bound
+
+RELATIONS = {"<": "<", ">": ">", r"\lt": "<", r"\gt": ">", r"\le": "<=", r"\leq": "<=", r"\leqslant": "<=",
+             r"\ge": ">=", r"\geq": ">=", r"\geqslant": ">="}
+FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
+
+
+def _basic(value):
+    """A value of a formula as a SymPy object (a formula's plain Python integer becomes an Integer)."""
+    return sympy.Integer(value) if isinstance(value, int) else sympy.sympify(value)
+
+
+def bound(spec, context, members: list, relation: str):
+    """The Bound or NormBound that checks `members[0] relation members[1]`."""
+    formula, model = spec.formula, spec.model
+    envs = environments(spec.values)
+    if len(envs) != 1:
+        raise NotationError("a bound is checked at one set of values; give each index one value", 0, formula)
+    reader = Reader(context, spec.semantics)
+    left, right = (reader.evaluate(formula, member, envs[0]) for member in members)
+    for value, member in ((left, members[0]), (right, members[1])):
+        if is_matrix(value):
+            raise ShapeMismatchError("a bound compares scalars; this side is a matrix (take its norm: \\|A\\|)",
+                                     member.meta.start_pos, formula)
+        check_finite(value, formula, member)
+    left, right = _basic(left), _basic(right)
+    if adjoints.adjoint_names(left.free_symbols | right.free_symbols):
+        raise NotationError("a bound on an adjoint δq is not part of the notation", 0, formula)
+    if left.has(Norm) or right.has(Norm):
+        if relation in (">", ">="):
+            left, right, relation = right, left, FLIP[relation]
+        symbols = left.free_symbols | right.free_symbols
+        return NormBound(left, relation, right, model,
+                         domain(spec, context, symbols, (-sympy.oo, sympy.oo), bound=True, quantities=False))
+    if right.free_symbols and not left.free_symbols:
+        left, right, relation = right, left, FLIP[relation]
+    if right.free_symbols:  # expressions on both sides: a − b against 0
+        left, right = left - right, sympy.S.Zero
+    if model is not None:
+        left = gates_to_preactivations(left, model)
+    return Bound(left, relation, right, domain(spec, context, left.free_symbols, (-sympy.oo, sympy.oo), bound=True))
