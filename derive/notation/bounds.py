@@ -3,7 +3,7 @@
 a \\le b (or <, \\ge, >) with a number on one side is a Bound over the reals of
 its symbols (derive.verify.bound finds the exact extremum). With expressions
 on both sides (|f'(net) w| \\le |w|/4) it is the Bound a − b \\le 0. A claim
-that writes a norm \\|·\\| is a NormBound (derive.verify.norms): proved from known
+that writes a norm \\|·\\| (of a matrix, a vector or a scalar) is a NormBound (derive.verify.norms): proved from known
 inequalities, refuted by a counterexample on the model's trajectories, or
 undecided; a claim written with \\ge or > is turned around to read \\le or <.
 """
@@ -46,7 +46,8 @@ def bound(spec, context, members: list, relation: str):
     left, right = _basic(left), _basic(right)
     if adjoints.adjoint_names(left.free_symbols | right.free_symbols):
         raise NotationError("a bound on an adjoint δq is not part of the notation", 0, formula)
-    if left.has(Norm) or right.has(Norm):
+    if left.has(Norm) or right.has(Norm) or any(node.data == "norm" for member in members
+                                                 for node in member.iter_subtrees()):
         if relation in (">", ">="):
             left, right, relation = right, left, FLIP[relation]
         symbols = left.free_symbols | right.free_symbols

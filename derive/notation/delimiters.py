@@ -5,10 +5,10 @@ product of two absolute values, not |a| b| c|), so the parser pairs them here
 first, as a reader of LaTeX does: a bar closes the innermost open bar of its
 kind when it follows an operand (a letter, a digit, ')', ']', '}', a prime, a
 closing bar, or a command naming a symbol such as \\alpha); otherwise it opens
-one. Each bar is then replaced by a placeholder character of the same length
-(OPENBAR, CLOSEBAR, OPENNORM, CLOSENORM of grammar.lark) padded with spaces,
-so every position in the formula, and every caret of an error, stays where
-it was. The explicit forms \\left| \\right|, \\lvert \\rvert, \\left\\| \\right\\| and
+one. Each bar is then replaced by a placeholder character (OPENBAR, CLOSEBAR,
+OPENNORM, CLOSENORM of grammar.lark) padded with spaces to the same length, the
+placeholder at the bar's outer end, so every position in the formula, every
+caret of an error and every span of a node stays where it was. The explicit forms \\left| \\right|, \\lvert \\rvert, \\left\\| \\right\\| and
 \\lVert \\rVert need no pairing; they are the grammar's own tokens.
 """
 from __future__ import annotations
@@ -51,7 +51,8 @@ def pair_bars(text: str) -> str:
                 open_kinds.pop()
             else:
                 open_kinds.append(kind)
-            pieces.append((CLOSE if closes else OPEN)[kind] + " " * (len(unit) - 1))
+            padding = " " * (len(unit) - 1)  # the placeholder at the bar's outer end, so spans cover all of it
+            pieces.append(padding + CLOSE[kind] if closes else OPEN[kind] + padding)
             after_operand = closes
             continue
         pieces.append(unit)

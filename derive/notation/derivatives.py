@@ -20,9 +20,9 @@ import lark
 
 from derive.errors import NotationError
 from derive.exact import partials
-from derive.notation.names import apply_function
+from derive.notation.names import apply_function, function_of
 from derive.notation.parser import text_of
-from derive.notation.values import Function
+from derive.notation.values import Function, base_key
 
 _MODES = {"PARTIAL": partials.PARTIAL, "PARTIALPLUS": partials.IMMEDIATE}
 BARE = object()  # a lone d, as in \frac{d}{dz}: an operator waiting for its operand
@@ -164,13 +164,31 @@ def _derivative(reader, numerator, denominator, mode, node, env, denominator_mod
     if loss is not None and text_of(numerator) == loss.key:
         inner = take_derivative(reader, reader.evaluate(loss.of, None, env), den, node, mode)
         return reader.multiply(loss.slope, inner, node)
-    value = reader.value(numerator, env)
-    if isinstance(value, Function):  # dσ/dz: the derivative of the function, at the variable z
-        if value.power is not None:
-            reader.fail(node, "write the derivative of a power of a function with its argument: "
-                              "\\frac{d}{dz}\\sigma(z)^2")
-        return apply_function(reader, Function(value.kind, value.order + 1), den, node)
-    return take_derivative(reader, reader.plain(value, numerator), den, node, mode)
+    function = _bare_function(reader, numerator)
+    if function is not None:  # dσ/dz: the derivative of the function, at the variable z
+        return apply_function(reader, Function(function.kind, function.order + 1), den, node)
+    return take_derivative(reader, reader.plain(reader.value(numerator, env), numerator), den, node, mode)
+
+
+def _bare_function(reader, tree) -> Function | None:
+    """The function a numerator names without an argument (the σ of dσ/dz, with its primes), else None."""
+    while isinstance(tree, lark.Tree) and tree.data != "postfix" and len(tree.children) == 1:
+        tree = tree.children[0]
+    if not isinstance(tree, lark.Tree) or tree.data != "postfix":
+        return None
+    primary, scripts = tree.children[0], tree.children[1:]
+    if any(s.data != "prime" for s in scripts):
+        return None
+    if primary.data in ("function", "dotted"):
+        function = function_of(reader, primary)
+    elif primary.data in ("name", "style"):
+        entry = reader.context.table.lookup(base_key(primary))
+        if entry is None or entry.kind != "function":
+            return None
+        function = Function(entry.name)
+    else:
+        return None
+    return Function(function.kind, function.order + len(scripts))
 
 
 def take_derivative(reader, numerator, denominator, node, mode=partials.PARTIAL):

@@ -56,14 +56,21 @@ def read_postfix(reader, node, env):
         if isinstance(value, Function):
             reader.fail(node, "a function needs its argument in parentheses, e.g. \\sigma(z)")
         return value
+    return apply_call(reader, value, call, after, env)
+
+
+def apply_call(reader, value, call, after, env):
+    """X(Y) followed by scripts: σ(z)^2 is a power of σ(z), but a (b)^\\top multiplies a by bᵀ."""
     argument = read_callarg(reader, call, env)
-    if isinstance(value, Function):
-        value = apply_function(reader, value, argument, call)
-    else:
-        value = reader.multiply(value, argument, call)
-    for script in after:  # \\sigma(z)^2: a power of the result
+    for script in after:
         if script.data != "sup":
             reader.fail(script, "after (...) only a superscript may follow, as in \\sigma(z)^2")
+    if not isinstance(value, Function):
+        for script in after:
+            argument = read_superscript(reader, argument, script.children[0], env)
+        return reader.multiply(value, argument, call)
+    value = apply_function(reader, value, argument, call)
+    for script in after:
         value = read_superscript(reader, value, script.children[0], env)
     return value
 
@@ -308,7 +315,13 @@ def read_dots(reader, node, env):
 
 
 def read_adjoint(reader, node, env):
+    """\\delta q^t, the adjoint ∂L/∂q^t; a call after it, \\delta z^t (x^t)^\\top, multiplies the adjoint."""
     inner = node.children[1]
+    applied = inner.children[-1] if inner.children[-1].data == "applied" else None
+    if applied is not None:
+        quantity = lark.Tree("postfix", inner.children[:-1], inner.meta)
+        adjoint = read_adjoint(reader, lark.Tree("adjoint", [node.children[0], quantity], node.meta), env)
+        return apply_call(reader, adjoint, applied.children[0], applied.children[1:], env)
     model = reader.context.model
     value = reader.plain(reader.value(inner, env), inner)
     ref = partials.identify(model, value) if model is not None and model.state else None

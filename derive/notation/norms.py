@@ -91,9 +91,8 @@ def read_norm(reader, primary, sub, env):
     """‖argument‖ of the kind the subscript names."""
     argument = primary.children[1]
     value = reader.plain(reader.value(argument, env), argument)
-    if isinstance(value, sympy.MatrixBase) and min(value.shape) > 1:
-        reader.note(f"{reader.spelled(primary)}: the norm of a matrix, "
-                    f"{'the largest singular value' if _kind(reader, sub) == '2' else 'as its subscript says'}")
+    if isinstance(value, sympy.MatrixBase) and min(value.shape) > 1 and sub is None:
+        reader.note("the norm \\|A\\| of a matrix read as the operator 2-norm, its largest singular value")
     return norm(value, _kind(reader, sub), _structure(reader, argument, env, value))
 
 
