@@ -10,7 +10,8 @@ computes; derive.verify.adjoint_values evaluates them at points.
 """
 from __future__ import annotations
 
-from derive.errors import ModelError
+import sympy
+
 from derive.models import Model
 from derive.quantity import quantity_of, scalar_or_matrix, symbols_of
 
@@ -44,14 +45,13 @@ def backprop_rule(model: Model, name: str, time: int = 0, absolute: bool = False
     """δname_time written one level down, by the chain rule over its children in the unrolled graph.
 
     δq_τ = Σ_children (∂child/∂q_τ)^T δchild, where the children are the nodes
-    of step τ that use q_τ and the nodes of step τ+1 that use q_τ as their
-    previous state. (A node that also enters the loss directly would add Δ_τ;
-    that is the output h, which this rule refuses.)
+    of step τ that use q_τ (or the input x_τ) and the nodes of step τ+1 that use
+    q_τ as their previous state; the output h, which enters the loss directly,
+    adds its own Δ_τ.
     """
-    if name == model.state[-1]:
-        raise ModelError(f"δ{name} also carries the loss's own Δ; expand the other adjoints")
-    total = None
     own = model.q(name, time, absolute)
+    total = loss_weight(model, time, absolute) if name == model.state[-1] else None
+    total = sympy.Matrix([total]) if total is not None and not isinstance(total, sympy.MatrixBase) else total
     for step_time in (time, time + 1):
         if step_time == time + 1 and name not in model.state:
             continue
@@ -66,10 +66,24 @@ def backprop_rule(model: Model, name: str, time: int = 0, absolute: bool = False
     return total
 
 
-def expand_rule(expr, model: Model, names):
-    """Rewrite the adjoints δname_time of `names` ((name, time) pairs) by `backprop_rule` (for proofs)."""
+def parameter_rule(model: Model, name: str, last: int):
+    """δW = Σ_{k=1}^{last} Σ_children (∂child_k/∂W)^T δchild_k: a parameter's gradient, over the steps of the loss."""
+    own = list(model.q(name))
+    total = sympy.zeros(len(own), 1)
+    for step in range(1, last + 1):
+        for child, definition in model.step(step, True).items():
+            if definition.free_symbols & set(own):
+                delta_child = symbols_of(child, step, model.shape(child), True, adjoint=True)
+                total += definition.jacobian(own).T * delta_child
+    return sympy.Matrix(*model.shape(name), list(total))
+
+
+def expand_rule(expr, model: Model, names, last: int | None = None):
+    """Rewrite the adjoints δname of `names` ((name, time, absolute) triples; time None for a parameter, whose
+    loss ends at step `last`) one level down, by `backprop_rule` or `parameter_rule` (for proofs)."""
     substitution = {}
-    for name, time in names:
-        symbols = symbols_of(name, time, model.shape(name), adjoint=True)
-        substitution.update(zip(symbols, backprop_rule(model, name, time)))
+    for name, time, absolute in names:
+        symbols = symbols_of(name, time, model.shape(name), absolute, adjoint=True)
+        rule = parameter_rule(model, name, last) if time is None else backprop_rule(model, name, time, absolute)
+        substitution.update(zip(symbols, rule))
     return expr.xreplace(substitution)

@@ -17,7 +17,7 @@ from derive.errors import NotationError, ShapeMismatchError
 from derive.exact import adjoints, partials
 from derive.notation import norms
 from derive.notation.parser import position, text_of
-from derive.notation.values import Concat, Function, Rel, Split, base_key, is_transpose, simple
+from derive.notation.values import Concat, Function, Rel, Split, base_key, is_top, is_transpose, simple
 from derive.quantity import scalar_or_matrix
 from derive.rules import elementwise
 
@@ -155,7 +155,9 @@ def read_named(reader, node, primary, sub, sup, primes, env):
             raise table.unknown(spelled, position(node), reader.formula, f" ({table.model_name} has no time steps)")
         value = scalar_or_matrix(table.model.q(entry.name))
     else:
-        if time_tree is None and sup is not None and not is_transpose(sup):
+        if time_tree is None and sup is not None and (not is_transpose(sup) or ("T" in env and not is_top(sup))):
+            if is_transpose(sup):  # y^T with T a step the claim gives: the time, as Greff et al. write y^T
+                reader.note(f"{spelled}^T read as {spelled} at step T, not as a transpose")
             time_tree, sup = sup, None  # Greff et al.'s c^t: the superscript is the time
         if time_tree is None:
             reader.fail(node, f"{spelled} needs a time: {base}_t, {base}_{{t-1}} or {base}^t")

@@ -14,6 +14,8 @@ diagonal matrix, σ' between matrices as diag(σ'), ...), for the claim's readin
 """
 from __future__ import annotations
 
+import functools
+
 import lark
 import sympy
 
@@ -157,30 +159,43 @@ def _equal(spec: Spec, context: Context, members: list) -> Equal:
         labels = tuple(labels)
     differs = (sympy.Matrix(stack(full)) != sympy.Matrix(stack(truncated)))
     symbols = set().union(*[getattr(v, "free_symbols", set()) for v in (hand, full, truncated)])
-    backward = adjoints.backward_symbols(symbols)
-    if any(quantity_of(s).time is None for s in backward) and not any(
-            q is not None and q.absolute for q in map(quantity_of, symbols)):
-        raise NotationError("a parameter's adjoint such as \\delta W_z sums over the steps of the trajectory, from "
-                            "step 1 to the last step the claim names: give the times values (values = { T = 3 })",
-                            0, formula)
+    extra, horizon = _backward_pass(spec, symbols)
     return Equal(hand, full, model, truncated=truncated if differs else None,
-                 extra=binder if backward else None, canonical=_canonical(model, full),
+                 extra=extra, canonical=_canonical(model, full, horizon),
                  labels=labels, domain=domain(spec, context, symbols, EQUAL_RANGE, bound=False))
 
 
-def _canonical(model: Model | None, reference):
-    """For a reference that is an adjoint δq^t: expand it one level by the chain rule, for the proof."""
+def _backward_pass(spec: Spec, symbols):
+    """(the binder of δ and Δ symbols, the last step of the loss) when the claim has any; the loss ends at
+    step T when `values` gives T, else at the last step the claim names."""
+    backward = adjoints.backward_symbols(symbols)
+    if not backward:
+        return None, None
+    absolute = [q for q in map(quantity_of, symbols) if q is not None and q.absolute and q.time is not None]
+    if any(quantity_of(s).time is None for s in backward) and not absolute:
+        raise NotationError("a parameter's adjoint such as \\delta W_z sums over the steps of the trajectory, from "
+                            "step 1 to its end T: give the times values (values = { T = 3 })", 0, spec.formula)
+    given = spec.values.get("T") if absolute and isinstance(spec.values.get("T"), int) else None
+    latest = max((q.time for q in absolute), default=0)
+    if given is not None and not latest - 1 <= given <= latest + 1:
+        raise NotationError(f"the loss ends at step T = {given}, but the claim names steps up to {latest}; "
+                            f"write the steps near the end of the sequence", 0, spec.formula)
+    return functools.partial(binder, horizon=given), (given if given is not None else latest) if absolute else None
+
+
+def _canonical(model: Model | None, reference, horizon: int | None):
+    """For a reference of adjoints (δq^t, δW): expand them one level by the chain rule, for the proof."""
     if model is None:
         return None
     infos = {quantity_of(s) for s in getattr(reference, "free_symbols", ())}
-    if not infos or None in infos or any(not i.adjoint or i.absolute or i.time is None for i in infos):
+    if not infos or None in infos or any(not i.adjoint for i in infos):
         return None
-    names = sorted({(i.name, i.time) for i in infos})
-    if any(name == model.state[-1] for name, _ in names):
-        return None  # δh also carries the loss's own Δ; no one-level rule
+    names = sorted({(i.name, i.time, i.absolute) for i in infos}, key=lambda n: (n[0], n[1] is None, n[1] or 0))
+    if any(time is None for _, time, _ in names) and horizon is None:
+        return None
 
     def expand(expr):
-        return adjoints.expand_rule(expr, model, names)
+        return adjoints.expand_rule(expr, model, names, horizon)
 
     return expand
 

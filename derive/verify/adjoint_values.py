@@ -5,9 +5,10 @@ L = Σ_k Δ_k · h_k with drawn weights Δ_k (the "Δ^t" of Greff et al. 2015);
 symbolic local Jacobians of the cell's equations, on the point's trajectory:
 for every node, every input x_t, and every parameter W (δW = ∂L/∂W, its
 contributions summed over the steps). With absolute steps the loss ends at
-the last step the claim names (L = Σ_{k=1}^{T} Δ_k · h_k, T that step), so a
-weight gradient summed to T is the gradient of that loss; with times relative
-to t it runs to the end of the simulated trajectory.
+step T, L = Σ_{k=1}^{T} Δ_k · h_k, where T is the claim's `horizon` (its index
+T, when `values` gives one) or else the last step it names, so a weight
+gradient summed to T is the gradient of that loss; with times relative to t
+it runs to the end of the simulated trajectory.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import mpmath
 import numpy as np
 import sympy
 
+from derive.errors import VerificationError
 from derive.exact.adjoints import LOSS_WEIGHT, backward_symbols
 from derive.models import Model
 from derive.quantity import quantity_of, sorted_symbols
@@ -75,16 +77,22 @@ def adjoints(model: Model, trajectory: Trajectory, weights: list) -> list[dict]:
     return backward(model, trajectory, weights)[0]
 
 
-def binder(model: Model, trajectory: Trajectory, offset: int, symbols, rng) -> dict:
-    """The `extra` binder of derive.verify.points.sample: values of the δ and Δ symbols on a trajectory."""
+def binder(model: Model, trajectory: Trajectory, offset: int, symbols, rng, horizon: int | None = None) -> dict:
+    """The `extra` binder of derive.verify.points.sample: values of the δ and Δ symbols on a trajectory.
+
+    With absolute steps the loss ends at `horizon` (default: the last step the symbols name).
+    """
     wanted = backward_symbols(symbols)
     if not wanted:
         return {}
     output = model.state[-1]
     weights = [None] + [draw_decimals(rng, model.shape(output), 1.0) for _ in range(len(trajectory.steps) - 1)]
     _, latest, absolute = time_window(symbols)
-    if absolute:  # the loss ends at the last step the claim names
-        weights = [w if k <= latest else w * 0 for k, w in enumerate(weights)]
+    if absolute:
+        last = latest if horizon is None else horizon
+        if last >= len(trajectory.steps):
+            raise VerificationError(f"the loss ends at step {last}, beyond the simulated steps 1..{len(trajectory.steps) - 1}")
+        weights = [w if k <= last else w * 0 for k, w in enumerate(weights)]
     deltas, parameters = backward(model, trajectory, weights)
     values = {}
     for symbol in wanted:
