@@ -66,6 +66,8 @@ class _Prover:
         """|x| split into |factor| atoms, each canonical, so both sides meet in one form."""
         def split(inner):
             parts = sympy.Mul.make_args(self.entry(inner))
+            if len([p for p in parts if not p.is_number]) > 1:
+                self.used("absolute value: |ab| = |a| |b|")
             return sympy.Mul(*[sympy.Abs(self.entry(part)) for part in parts])
         return sympy.sympify(expr).replace(sympy.Abs, split)
 
@@ -165,17 +167,34 @@ class _Prover:
 
     # -- function bounds and the comparison --------------------------------------------------
     def function_bounds(self, expr, keep):
-        """Atoms of `expr` that `keep` does not hold, replaced by their exact suprema where one is found."""
-        replacements = {}
-        for atom in expr.atoms(MaxAbs, sympy.Abs):
-            if atom in keep:
-                continue
-            values = list(atom.args[0]) if isinstance(atom, MaxAbs) else [atom.args[0]]
-            bounds = [_sup_abs(v) for v in values]
-            if all(b is not None for b in bounds):
-                replacements[atom] = max(bounds)
-                self.used(f"function bound: sup |{sympy.latex(values[0])}| = {sympy.latex(max(bounds))}")
-        return expr.xreplace(replacements)
+        """`expr` with what `keep` does not hold replaced by exact suprema: each max_i |v_i| by the largest
+        sup |v_i|, and in each term the factors in one variable by the sup of their product (so σ(z) and
+        |σ(z) − 1| are bounded together, by 1/4)."""
+        terms = []
+        for term in sympy.Add.make_args(sympy.expand(expr)):
+            kept, groups = [], {}
+            for factor in sympy.Mul.make_args(term):
+                if factor.is_number or factor in keep:
+                    kept.append(factor)
+                elif isinstance(factor, MaxAbs):
+                    kept.append(self.bounded(factor, list(factor.args[0])))
+                elif len(factor.free_symbols) == 1:
+                    groups.setdefault(next(iter(factor.free_symbols)), []).append(factor)
+                else:
+                    kept.append(factor)
+            for factors in groups.values():
+                product = sympy.Mul(*factors)
+                kept.append(self.bounded(product, [product.replace(sympy.Abs, lambda inner: inner)]))
+            terms.append(sympy.Mul(*kept))
+        return sympy.Add(*terms)
+
+    def bounded(self, atom, values):
+        """The largest exact sup |v| over `values`, or `atom` itself when one is not found."""
+        bounds = [_sup_abs(v) for v in values]
+        if any(b is None for b in bounds):
+            return atom
+        self.used(f"function bound: sup |{sympy.latex(values[0])}| = {sympy.latex(max(bounds))}")
+        return max(bounds)
 
 
 def _signed_equal(core, matrix) -> bool:
