@@ -45,6 +45,7 @@ MOST_CLAIMS = 200
 MOST_UNITS = 3
 MOST_VALUES = 30  # numbers in one `values` list
 EXPECTATIONS = tuple(str(status) for status in Status)
+ENGINE_READINGS = "Read by the engine:"  # begins the readings the engine chose, appended to a claim's reading
 SEMANTICS = tuple(str(semantics) for semantics in Semantics)
 _SHARED = {"model", "semantics", "aliases", "define", "variables", "domain", "values"}
 FILE_KEYS = {"source", "claim"} | _SHARED
@@ -285,7 +286,7 @@ def _claim(table: dict, claim_id: str, source: Source, text: str, name: str) -> 
     else:
         build = functools.partial(_built, built)
         if notes:
-            reading = f"{reading.rstrip()} Read by the engine: {'; '.join(notes)}."
+            reading = f"{reading.rstrip()} {ENGINE_READINGS} {'; '.join(notes)}."
     return Claim(id=claim_id, source=source, where=table["where"], printed=formula.text,
                  reading=reading, build=build,
                  statement=_type(table.get("statement", ""), str, "statement"),

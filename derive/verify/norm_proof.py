@@ -6,7 +6,7 @@ The rules, each recorded by name when it is used:
                          ‖DKD'‖_F ≤ ‖D‖₂ ‖K‖_F ‖D'‖₂)
     triangle inequality  ‖A + B‖ ≤ ‖A‖ + ‖B‖
     homogeneity          ‖sA‖ = |s| ‖A‖ for a scalar s (the common factor of A's entries)
-    transpose            ‖Aᵀ‖₂ = ‖A‖₂, ‖Aᵀ‖_F = ‖A‖_F, ‖Aᵀ‖₁ = ‖A‖_∞
+    transpose            ‖A^T‖₂ = ‖A‖₂, ‖A^T‖_F = ‖A‖_F, ‖A^T‖₁ = ‖A‖_∞
     diagonal             ‖diag(v)‖ = max_i |v_i| (2-, 1-, ∞-norms), ‖diag(v)‖_F = ‖v‖₂, ‖I‖ = 1
     function bound       |g(z)| ≤ sup |g|, the exact supremum over the reals (derive.verify.proof.supremum) of a
                          product of functions of one variable each: |σ'(z)| ≤ 1/4, |tanh'(z)| ≤ 1, |σ(z)| ≤ 1
@@ -115,7 +115,7 @@ class _Prover:
         for candidate, transposed in ((parameter, False), (parameter.T, True)):
             if candidate.shape == core.shape and _signed_equal(core, candidate):
                 if transposed:
-                    self.used("transpose: ‖Aᵀ‖₂ = ‖A‖₂, ‖Aᵀ‖_F = ‖A‖_F, ‖Aᵀ‖₁ = ‖A‖_∞")
+                    self.used("transpose: ‖A^T‖₂ = ‖A‖₂, ‖A^T‖_F = ‖A‖_F, ‖A^T‖₁ = ‖A‖_∞")
                 swapped = {"1": "inf", "inf": "1"}.get(kind, kind) if transposed else kind
                 return norm(parameter, swapped)
         return None
