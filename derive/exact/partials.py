@@ -154,8 +154,8 @@ def quantity_derivative(model: Model, numerator: Quantity, denominator: Quantity
         raise NotationError("a derivative mixes absolute steps with times relative to t")
     _check_start(model, numerator)
     _check_start(model, denominator)
-    if model.state and numerator.time < denominator.time:
-        return zero
+    if model.state and (numerator.time < denominator.time or (numerator.absolute and numerator.time == 0)):
+        return zero  # the future does not reach the past; c_0 and h_0 are drawn independently
     if not model.state or numerator.time == denominator.time:
         return unroll.within_step(model, numerator.name, denominator.name, numerator.time or 0,
                                   numerator.absolute, semantics)

@@ -325,16 +325,31 @@ def _build(spec: Spec, claim_id: str, text: str, name: str):
     return _read(spec, claim_id, text, name)[0]
 
 
+_READ_CACHE: dict = {}  # (file name, file text, claim id) -> (question, readings): a file read twice is read once
+MOST_CACHED = 512
+
+
 def _read(spec: Spec, claim_id: str, text: str, name: str):
-    """(question, the engine's readings) of a claim; its errors located in the file."""
+    """(question, the engine's readings) of a claim; its errors located in the file.
+
+    The question is a pure function of the file's text, so a file loaded again in the same process (the
+    built-in claims, by the report and the tests) reuses it.
+    """
+    key = (name, text, claim_id)
+    if key in _READ_CACHE:
+        return _READ_CACHE[key]
     try:
-        return read(spec)
+        result = read(spec)
     except NotationError as error:
         raise _located(error, text, name, claim_id) from None
     except (TypeError, ValueError, ArithmeticError, AttributeError, RecursionError) as error:
         # SymPy refusing an operation the grammar allowed (e.g. a power it cannot form) is still bad input.
         raise NotationError(f"{name}: claim {claim_id}: the formula cannot be evaluated: "
                             f"{type(error).__name__}: {error}") from None
+    if len(_READ_CACHE) >= MOST_CACHED:
+        _READ_CACHE.clear()
+    _READ_CACHE[key] = result
+    return result
 
 
 def _located(error: NotationError, text: str, name: str, claim_id: str) -> NotationError:

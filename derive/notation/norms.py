@@ -15,6 +15,7 @@ import lark
 import sympy
 
 from derive.notation.parser import text_of
+from derive.notation.values import is_column, shape
 from derive.rules import elementwise
 from derive.verify import proof
 from derive.verify.norms import norm
@@ -66,10 +67,10 @@ def _structure(reader, argument, env, value):
         return ()
     head, trees = found
     values = [reader.plain(reader.value(tree, env), tree) for tree in trees]
-    if head == "+":
-        return head, values
+    if head == "+":  # a scalar added to a vector is broadcast: its norm is not |scalar|, so no structure
+        return (head, values) if all(shape(v) == shape(value) for v in values) else ()
     # A column before a matrix is diag(column), as the product reads it (σ'(z) W is diag(σ'(z)) W).
-    values = [sympy.diag(*v) if _is_column(v) and k + 1 < len(values) else v for k, v in enumerate(values)]
+    values = [sympy.diag(*v) if is_column(v) and k + 1 < len(values) else v for k, v in enumerate(values)]
     total = values[0]
     for factor in values[1:]:
         if isinstance(total, sympy.MatrixBase) and isinstance(factor, sympy.MatrixBase) and \
@@ -81,10 +82,6 @@ def _structure(reader, argument, env, value):
     if difference is None or not difference.applyfunc(sympy.expand).is_zero_matrix:
         return ()
     return head, values
-
-
-def _is_column(value) -> bool:
-    return isinstance(value, sympy.MatrixBase) and value.shape[1] == 1 and value.shape[0] > 1
 
 
 def read_norm(reader, primary, sub, env):

@@ -31,7 +31,7 @@ from derive.notation.indices import LARGEST_INDEX
 from derive.notation.operators import stack
 from derive.notation.parser import Formula, position, text_of
 from derive.notation.symbols import SymbolTable
-from derive.notation.values import Concat, Function, Loss, Split, is_matrix, shape, simple
+from derive.notation.values import Concat, Function, Loss, Split, is_column, is_matrix, shape, simple
 from derive.quantity import scalar_or_matrix
 from derive.rules import Semantics
 
@@ -177,13 +177,13 @@ class Reader:
                 continue
             following = factors[k + 1][0] if k + 1 < len(factors) and factors[k + 1][2] != "/" else None
             left, column, right = (self.plain(v, child) if v is not None else None for v in (result, factor, following))
-            if operator != "/" and _is_column(column) and is_matrix(left) and not _is_column(left) and \
-                    left.shape[1] == column.shape[0] and is_matrix(right) and not _is_column(right) and \
+            if operator != "/" and is_column(column) and is_matrix(left) and not is_column(left) and \
+                    left.shape[1] == column.shape[0] and is_matrix(right) and not is_column(right) and \
                     right.shape[0] == column.shape[0]:
                 self.note(f"{self.spelled(child)} stands between matrices: read as "
                           f"\\mathrm{{diag}}({self.spelled(child)})")
                 factor = sympy.diag(*column)
-            elif operator != "/" and _is_column(column) and is_matrix(left) and not _is_column(left) and \
+            elif operator != "/" and is_column(column) and is_matrix(left) and not is_column(left) and \
                     k == len(factors) - 1 and not isinstance(factor, Concat) and not isinstance(result, Split):
                 self.context.matrix_vector[id(node)] = (self.spelled(factors[k - 1][1]) if k == 1 else
                                                         " ".join(self.spelled(f[1]) for f in factors[:k]),
@@ -203,7 +203,7 @@ class Reader:
             term = self.plain(self.value(body, {**env, name: k}), body)
             if str(operator) == r"\sum":
                 result = self._add(result, term, body)
-            elif k != start and _is_column(term) and _is_column(result) and term.shape == result.shape:
+            elif k != start and is_column(term) and is_column(result) and term.shape == result.shape:
                 # Vector gates multiplied over time (∏ f_k): elementwise, the diagonal of ∏ diag(f_k).
                 self.note(f"the product of the columns {self.spelled(body)} read elementwise")
                 result = term.multiply_elementwise(result)
@@ -284,11 +284,6 @@ class Reader:
     def integer(self, node, env) -> int:
         """A count (a whole number), never a time relative to t."""
         return indices.read_integer(self, node, env)
-
-
-def _is_column(value) -> bool:
-    """A column of more than one entry (a vector gate, σ'(z) at n > 1)."""
-    return is_matrix(value) and value.shape[1] == 1 and value.shape[0] > 1
 
 
 # The reading of every rule of the grammar that stands for a value; a rule missing here fails loudly.

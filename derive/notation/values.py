@@ -107,3 +107,8 @@ def shape(value) -> tuple:
     return value.shape if is_matrix(value) else (1, 1)
 
 
+def is_column(value) -> bool:
+    """A column of more than one entry (a vector gate, σ'(z) at n > 1)."""
+    return is_matrix(value) and value.shape[1] == 1 and value.shape[0] > 1
+
+
