@@ -128,6 +128,13 @@ def test_a_matrix_times_a_column_against_a_matrix_names_both_readings():
     assert "mine.toml:" in message and "^" in message  # located, with a caret
 
 
+def test_a_product_of_matrix_vector_factors_is_refused_not_read_elementwise():
+    text = claim(r"\frac{\partial z_t}{\partial z_{t-2}} = \prod_{i=1}^{2} W_{rec} \sigma'(z_{t-i})",
+                 'model = { name = "rnn", n = 2, bias = false }')
+    with pytest.raises(ShapeMismatchError, match=r"two ways: W_\{rec\} \\mathrm\{diag\}"):
+        entry_of(text).claim.question()
+
+
 @pytest.mark.parametrize("n", [1, 2])
 def test_an_inline_fraction_is_the_finite_difference(n):
     """∂x_t/∂x_{t-1} of Pascanu's x_t = W_rec σ(x_{t-1}) + W_in u_t, written inline, on a NumPy run."""

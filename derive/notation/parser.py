@@ -1,9 +1,10 @@
 """The parser of the articles' LaTeX notation: text -> checked lark tree, with clean errors and hard limits.
 
-The grammar is derive/notation_grammar.lark (LALR(1), so parsing is linear
+The grammar is derive/notation/grammar.lark (LALR(1), so parsing is linear
 in the length of the formula and cannot blow up). Before lark sees a formula,
 its size, characters and commands are checked, so that an unknown command
-gets a message naming it rather than "unexpected character"; after parsing,
+gets a message naming it and the nearest known ones rather than "unexpected
+character", and its bars |x|, \\|A\\| are paired (derive.notation.delimiters); after parsing,
 the scripts are checked as LaTeX would (no a^b^c) and the nesting depth is
 bounded, so that evaluating the tree never needs deep recursion. Nothing here
 evaluates anything: the tree is interpreted by derive.notation.reader.

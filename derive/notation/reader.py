@@ -204,6 +204,13 @@ class Reader:
             if str(operator) == r"\sum":
                 result = self._add(result, term, body)
             elif k != start and is_column(term) and is_column(result) and term.shape == result.shape:
+                found = matrix_vector_of(self.context, body)
+                if found:
+                    matrix, vector = found
+                    self.fail(body, f"each factor {matrix} {vector} of this product is a matrix times a column, which "
+                                    f"reads as a matrix in two ways: {matrix} \\mathrm{{diag}}({vector}) or "
+                                    f"\\mathrm{{diag}}({matrix} {vector}); write the one you mean",
+                              ShapeMismatchError)
                 # Vector gates multiplied over time (∏ f_k): elementwise, the diagonal of ∏ diag(f_k).
                 self.note(f"the product of the columns {self.spelled(body)} read elementwise")
                 result = term.multiply_elementwise(result)
@@ -284,6 +291,28 @@ class Reader:
     def integer(self, node, env) -> int:
         """A count (a whole number), never a time relative to t."""
         return indices.read_integer(self, node, env)
+
+
+def _top_products(node):
+    """The product nodes whose value is the node's value or a term of it (not inside brackets or calls)."""
+    if not isinstance(node, lark.Tree):
+        return []
+    if node.data == "product":
+        children = [c for c in node.children if isinstance(c, lark.Tree)]
+        return [node] + (_top_products(children[0]) if len(children) == 1 else [])
+    if node.data in ("sum", "signed", "hprod", "postfix", "group"):
+        if node.data == "postfix" and len(node.children) > 1:
+            return []
+        return [p for child in node.children for p in _top_products(child)]
+    return []
+
+
+def matrix_vector_of(context: Context, node):
+    """(matrix, column) as written when the node's value is a matrix times a column (W σ'(x)); else None.
+
+    Such a column has two readings where a matrix is wanted, W diag(σ'(x)) and diag(W σ'(x)).
+    """
+    return next((context.matrix_vector[id(p)] for p in _top_products(node) if id(p) in context.matrix_vector), None)
 
 
 # The reading of every rule of the grammar that stands for a value; a rule missing here fails loudly.

@@ -25,7 +25,7 @@ from derive.models import Model
 from derive.notation import bounds, derivatives
 from derive.notation.operators import stack
 from derive.notation.parser import Formula, text_of
-from derive.notation.reader import Context, Reader
+from derive.notation.reader import Context, Reader, matrix_vector_of
 from derive.notation.spec import MOST_CASES, Spec, check_finite, context as make_context, domain, environments
 from derive.notation.values import Definition, base_key, is_matrix, shape
 from derive.quantity import quantity_of
@@ -47,21 +47,6 @@ def _computes(tree, context: Context) -> bool:
     return False
 
 
-def _top_products(node):
-    """The product nodes whose value is the member's value or a term of it (not inside brackets or calls)."""
-    if not isinstance(node, lark.Tree):
-        return []
-    if node.data == "product":
-        found = [node]
-        children = [c for c in node.children if isinstance(c, lark.Tree)]
-        return found + (_top_products(children[0]) if len(children) == 1 else [])
-    if node.data in ("sum", "signed", "hprod", "postfix", "group"):
-        if node.data == "postfix" and len(node.children) > 1:
-            return []
-        return [p for child in node.children for p in _top_products(child)]
-    return []
-
-
 def _fit(hand, reference, formula: Formula, node, context: Context):
     """The hand value with the reference's shape: a lone 0 stands for a zero matrix, a column (a vector gate) for
     its diagonal matrix; other shapes must agree, and a matrix-vector product has two readings, so it is refused."""
@@ -72,9 +57,9 @@ def _fit(hand, reference, formula: Formula, node, context: Context):
     (r1, c1), (r2, c2) = shape(hand), shape(reference)
     text = " ".join(formula.text[node.meta.start_pos:node.meta.end_pos].split())
     if c1 == 1 and r1 == r2 == c2:
-        products = [context.matrix_vector[id(p)] for p in _top_products(node) if id(p) in context.matrix_vector]
-        if products:
-            matrix, vector = products[0]
+        found = matrix_vector_of(context, node)
+        if found:
+            matrix, vector = found
             raise ShapeMismatchError(
                 f"this side is a column ({r1}×1) and the reference side a {r2}×{c2} matrix; the matrix times a column "
                 f"{matrix} {vector} reads as a matrix in two ways: {matrix} \\mathrm{{diag}}({vector}) or "

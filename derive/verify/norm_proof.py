@@ -31,11 +31,10 @@ from derive.verify import proof
 class MaxAbs(sympy.Function):
     """max_i |v_i| of the entries of a Tuple, one nonnegative atom (‖diag(v)‖ for the operator norms)."""
 
-    def _eval_is_real(self):
-        return True
-
-    def _eval_is_extended_nonnegative(self):
-        return True
+    # Facts, not evaluations: a norm or a maximum of |v_i| of real entries is a finite real ≥ 0.
+    is_extended_real = True
+    is_extended_negative = False
+    is_finite = True
 
     def _latex(self, printer, exp=None):
         body = r"\max_i \left|%s\right|" % printer._print(sympy.Matrix(list(self.args[0])))
@@ -86,8 +85,11 @@ class _Prover:
         return scale, matrix.applyfunc(lambda e: sympy.factor(sympy.cancel(e / scale)))
 
     def split(self, matrix):
-        """(s, left diagonal, core, right diagonal) with matrix = s · diag(left) · core · diag(right)."""
+        """(s, left diagonal, core, right diagonal) with matrix = s · diag(left) · core · diag(right); a column
+        keeps its entries (its norm is an atom of its own)."""
         scale, matrix = self.scaled(matrix)
+        if matrix.cols == 1:
+            return scale, None, matrix, None
         right = [self.common_factor(list(matrix[:, j])) for j in range(matrix.cols)] if matrix.cols > 1 else []
         if right and any(d != 1 for d in right):
             matrix = sympy.Matrix(matrix.rows, matrix.cols, lambda i, j: sympy.cancel(matrix[i, j] / right[j]))
@@ -127,7 +129,16 @@ class _Prover:
                 self.used("diagonal: ‖I‖ = 1")
                 return sympy.sqrt(core.rows) if kind == "F" else sympy.S.One
             return self.diagonal_atom(list(core.diagonal()), kind)
-        return self.parameter_atom(core, kind) or norm(core, kind)
+        found = self.parameter_atom(core, kind)
+        if found is not None:
+            return found
+        # An opaque matrix or its transpose, whichever sorts first, so ‖Kᵀ‖ and ‖K‖ meet in one atom.
+        transposed = core.T
+        if core.cols > 1 and sympy.default_sort_key(sympy.ImmutableMatrix(transposed)) < \
+                sympy.default_sort_key(sympy.ImmutableMatrix(core)):
+            self.used("transpose: ‖A^T‖₂ = ‖A‖₂, ‖A^T‖_F = ‖A‖_F, ‖A^T‖₁ = ‖A‖_∞")
+            return norm(transposed, {"1": "inf", "inf": "1"}.get(kind, kind))
+        return norm(core, kind)
 
     def equal_form(self, atom):
         """‖A‖ rewritten by equalities only (for the right side): |s| times a diagonal, parameter or opaque atom."""
@@ -255,9 +266,27 @@ def _atoms(expr) -> set:
     return expr.atoms(Norm, MaxAbs, sympy.Abs)
 
 
+def _increasing(expr) -> bool:
+    """Is `expr` a sum of products of nonnegative atoms with nonnegative coefficients and whole positive powers?
+
+    Only then does an upper bound of each atom give an upper bound of the whole (‖A‖ − ‖B‖ is not such).
+    """
+    for term in sympy.Add.make_args(sympy.expand(expr)):
+        coefficient, rest = term.as_coeff_Mul()
+        if coefficient < 0:
+            return False
+        for factor in sympy.Mul.make_args(rest):
+            base, exponent = factor.as_base_exp()
+            if factor != 1 and (base.is_nonnegative is not True or not (exponent.is_Integer and exponent > 0)):
+                return False
+    return True
+
+
 def prove(left, right, relation: str, model=None):
     """The rules that prove `left relation right` (a list of their names), or None when they do not suffice."""
     prover = _Prover(model)
+    if not _increasing(prover.scalar(left)):
+        return None
     upper = prover.upper(left)
     exact = prover.rewrite(sympy.sympify(right), prover.equal_form)
     strict = relation == "<"

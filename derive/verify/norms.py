@@ -49,11 +49,10 @@ class Norm(sympy.Function):
             return sympy.S.Zero
         return None
 
-    def _eval_is_real(self):
-        return True
-
-    def _eval_is_extended_nonnegative(self):
-        return True
+    # Facts, not evaluations: a norm or a maximum of |v_i| of real entries is a finite real ≥ 0.
+    is_extended_real = True
+    is_extended_negative = False
+    is_finite = True
 
     @property
     def matrix(self):
