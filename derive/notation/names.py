@@ -13,7 +13,7 @@ import lark
 import sympy
 
 from derive import rules
-from derive.errors import NotationError, ShapeMismatchError
+from derive.errors import ShapeMismatchError
 from derive.exact import adjoints, partials
 from derive.notation import norms
 from derive.notation.parser import position, text_of
