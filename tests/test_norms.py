@@ -97,6 +97,18 @@ def test_truncated_cell_gradient_is_at_most_one():
     assert (verdict.status, verdict.method) == ("agrees", "symbolic")
 
 
+@pytest.mark.parametrize("latex, status", [
+    (r"\|h_t\|_\infty \le 1", "agrees"),  # h = o ⊙ tanh(c): each entry below 1, by its definition
+    (r"\|h_t\|^2 \le 2", "agrees"),  # ‖v‖₂ ≤ √n max|v_i|
+    (r"\| f_t \odot c_{t-1} \| \le \|c_{t-1}\|", "agrees"),  # f ⊙ c = diag(f) c, and σ < 1
+    (r"\|W_{fh} h_{t-1}\|_1 \le \|W_{fh}\|_1 \|h_{t-1}\|_1", "agrees"),
+    (r"\|W_{fh}\| < \|W_{fh}\|", "differs"),  # the same on both sides: a < a fails everywhere
+])
+def test_vectors_elementwise_products_and_strict_bounds(latex, status):
+    text = claim(latex, model="lstm_forget", extra="")
+    assert verify(question_of(text)[1], FAST).status == status
+
+
 def test_matrix_norms_are_the_textbook_ones():
     import mpmath
     a = np.array([[1.0, -2.0], [3.0, 0.5]])

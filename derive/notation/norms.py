@@ -42,7 +42,8 @@ def _kind(reader, sub) -> str:
 
 
 def _parts(node):
-    """The terms of a sum or the factors of a product written inside the bars: ("+", trees), ("*", trees) or ()."""
+    """The terms of a sum or the factors of a product written inside the bars: ("+", trees), ("*", trees),
+    ("⊙", trees) of an elementwise product, or ()."""
     if node.data == "sum":
         terms = [c for c in node.children if isinstance(c, lark.Tree)]
         if len(terms) > 1:
@@ -54,11 +55,15 @@ def _parts(node):
         factors = [c for c in node.children if isinstance(c, lark.Tree)]
         if len(factors) > 1 and all(f.data == "hprod" for f in factors):
             return "*", factors
+        node = factors[0] if len(factors) == 1 else node
+    if node.data == "hprod" and len(node.children) > 1:  # a ⊙ b ⊙ c = diag(a) diag(b) c
+        return "⊙", [c for c in node.children if isinstance(c, lark.Tree)]
     return ()
 
 
 def _structure(reader, argument, env, value):
-    """("*", factor values) when they multiply to `value` exactly, ("+", term values); () otherwise.
+    """("*", factor values) when they multiply to `value` exactly (columns multiplied elementwise, a ⊙ b, become
+    diag(a) b), ("+", term values); () otherwise.
 
     A term's sign is left out: ‖−T‖ = ‖T‖, and the triangle inequality needs only the terms.
     """
@@ -69,8 +74,11 @@ def _structure(reader, argument, env, value):
     values = [reader.plain(reader.value(tree, env), tree) for tree in trees]
     if head == "+":  # a scalar added to a vector is broadcast: its norm is not |scalar|, so no structure
         return (head, values) if all(shape(v) == shape(value) for v in values) else ()
+    if head == "⊙" and not all(is_column(v) and v.shape == value.shape for v in values):
+        return ()
     # A column before a matrix is diag(column), as the product reads it (σ'(z) W is diag(σ'(z)) W).
     values = [sympy.diag(*v) if is_column(v) and k + 1 < len(values) else v for k, v in enumerate(values)]
+    head = "*"
     total = values[0]
     for factor in values[1:]:
         if isinstance(total, sympy.MatrixBase) and isinstance(factor, sympy.MatrixBase) and \

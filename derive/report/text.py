@@ -56,7 +56,7 @@ def _(evidence: BoundEvidence, status: Status) -> str:
 def _(evidence: NormEvidence, status: Status) -> str:
     values = f"left {decimal(evidence.left_value)} vs right {decimal(evidence.right_value)}"
     if evidence.proof:
-        return f"proved by {', '.join(step.split(':')[0] for step in evidence.proof)}"
+        return f"proved by {', '.join(dict.fromkeys(step.split(':')[0] for step in evidence.proof))}"
     if evidence.confirmed:
         return f"counterexample: {values}"
     return f"no proof, no counterexample at {evidence.points} points (closest: {values})"

@@ -129,6 +129,9 @@ class _Prover:
                 self.used("diagonal: ‖I‖ = 1")
                 return sympy.sqrt(core.rows) if kind == "F" else sympy.S.One
             return self.diagonal_atom(list(core.diagonal()), kind)
+        if core.cols == 1 and kind == "inf":
+            self.used("maximum norm: ‖v‖_∞ = max_i |v_i|")
+            return MaxAbs(sympy.Tuple(*[self.entry(v) for v in core]))
         found = self.parameter_atom(core, kind)
         if found is not None:
             return found
@@ -181,14 +184,21 @@ class _Prover:
         """`expr` with what `keep` does not hold replaced by exact suprema: each max_i |v_i| by the largest
         sup |v_i|, and in each term the factors in one variable by the sup of their product (so σ(z) and
         |σ(z) − 1| are bounded together, by 1/4)."""
+        from derive.verify.norms import Norm
         terms = []
         for term in sympy.Add.make_args(sympy.expand(expr)):
             kept, groups = [], {}
             for factor in sympy.Mul.make_args(term):
-                if factor.is_number or factor in keep:
+                base, exponent = factor.as_base_exp()
+                if factor.is_number or factor in keep or base in keep:
                     kept.append(factor)
-                elif isinstance(factor, MaxAbs):
-                    kept.append(self.bounded(factor, list(factor.args[0])))
+                elif isinstance(base, MaxAbs):
+                    kept.append(self.bounded(base, list(base.args[0])) ** exponent)
+                elif isinstance(base, Norm) and base.matrix.cols == 1:  # ‖v‖ ≤ c · max_i |v_i|
+                    entries = list(base.matrix)
+                    scale = {"1": len(entries), "inf": 1}.get(base.kind, sympy.sqrt(len(entries)))
+                    self.used("vector norm: ‖v‖₂ ≤ √n max_i |v_i|, ‖v‖₁ ≤ n max_i |v_i|")
+                    kept.append((scale * self.bounded(MaxAbs(sympy.Tuple(*entries)), entries)) ** exponent)
                 elif len(factor.free_symbols) == 1:
                     groups.setdefault(next(iter(factor.free_symbols)), []).append(factor)
                 else:
@@ -199,9 +209,30 @@ class _Prover:
             terms.append(sympy.Mul(*kept))
         return sympy.Add(*terms)
 
+    def defined(self, value):
+        """`value` with each node written by its definition one level down (h_t as o_t ⊙ tanh(c_t)), gates then
+        as σ/tanh of their pre-activations: a node bounded by its definition is bounded."""
+        substitution = {}
+        for symbol in sympy.sympify(value).free_symbols:
+            quantity = quantity_of(symbol)
+            if self.model is None or quantity is None or quantity.adjoint or quantity.time is None or \
+                    quantity.name not in self.model.equations:
+                continue
+            definition = self.model.step(quantity.time, quantity.absolute)[quantity.name]
+            substitution[symbol] = definition[(quantity.index[0] - 1 if quantity.index else 0), 0]
+        return self.entry(sympy.sympify(value).xreplace(substitution)) if substitution else None
+
+    def sup_abs(self, value):
+        """sup |value| over the reals, with the value as written or its nodes written by their definitions."""
+        found = _sup_abs(value)
+        if found is None:
+            defined = self.defined(value)
+            found = _sup_abs(defined) if defined is not None else None
+        return found
+
     def bounded(self, atom, values):
         """The largest exact sup |v| over `values`, or `atom` itself when one is not found."""
-        bounds = [_sup_abs(v) for v in values]
+        bounds = [self.sup_abs(v) for v in values]
         if any(b is None for b in bounds):
             return atom
         self.used(f"function bound: sup |{sympy.latex(values[0])}| = {sympy.latex(max(bounds))}")

@@ -170,6 +170,8 @@ def _(question: NormBound, settings: Settings = Settings()) -> Verdict:
     steps = run_with_budget(norm_proof.prove, (question.left, question.right, question.relation, question.model),
                             settings.budget)
     point, left, right, excess, confirmed = _search(question, settings)
+    if question.relation == "<" and sympy.expand(sympy.sympify(question.left) - question.right) == 0:
+        confirmed = True  # both sides are the same expression: a < a fails at every point
     if steps and confirmed:
         raise VerificationError(f"the bound was proved ({'; '.join(steps)}) but fails at a point: {point}")
     if steps:
