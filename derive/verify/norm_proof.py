@@ -8,8 +8,10 @@ The rules, each recorded by name when it is used:
     homogeneity          ‖sA‖ = |s| ‖A‖ for a scalar s (the common factor of A's entries)
     transpose            ‖A^T‖₂ = ‖A‖₂, ‖A^T‖_F = ‖A‖_F, ‖A^T‖₁ = ‖A‖_∞
     diagonal             ‖diag(v)‖ = max_i |v_i| (2-, 1-, ∞-norms), ‖diag(v)‖_F = ‖v‖₂, ‖I‖ = 1
+    maximum norm         ‖v‖_∞ = max_i |v_i| of a column; vector norm: ‖v‖₂ ≤ √n max_i |v_i|, ‖v‖₁ ≤ n max_i |v_i|
     function bound       |g(z)| ≤ sup |g|, the exact supremum over the reals (derive.verify.proof.supremum) of a
-                         product of functions of one variable each: |σ'(z)| ≤ 1/4, |tanh'(z)| ≤ 1, |σ(z)| ≤ 1
+                         product of functions of one variable each: |σ'(z)| ≤ 1/4, |tanh'(z)| ≤ 1, |σ(z)| ≤ 1;
+                         a node is written by its definition first where that bounds it (h_t = o_t ⊙ tanh(c_t))
 
 A matrix inside a norm is split as s · D_left · K · D_right, the diagonal factors being the common factors of
 its rows and columns (W diag(σ'(x)) is recognised from its entries W_ij σ'(x_j)), K recognised as a parameter
