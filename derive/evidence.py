@@ -141,6 +141,13 @@ class NormEvidence:
     confirmed: bool
 
 
+@dataclass(frozen=True)
+class ChainEvidence:
+    """A chain of bounds a ≤ b ≤ c: the verdict on each link, in order."""
+
+    links: tuple  # Verdict per link
+
+
 # -- experiments -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Measurements:
@@ -227,6 +234,11 @@ def _(evidence: NormEvidence) -> dict:
             "closest": {"point": _point(evidence.point), "left": decimal(evidence.left_value),
                         "right": decimal(evidence.right_value)},
             "counterexample": evidence.confirmed}
+
+
+@to_json.register
+def _(evidence: ChainEvidence) -> dict:
+    return {"links": [verdict_json(link) for link in evidence.links]}
 
 
 @to_json.register

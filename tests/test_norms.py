@@ -109,6 +109,17 @@ def test_vectors_elementwise_products_and_strict_bounds(latex, status):
     assert verify(question_of(text)[1], FAST).status == status
 
 
+@pytest.mark.parametrize("last, status", [(r"\frac{1}{4}", "agrees"), (r"\frac{1}{8}", "differs")])
+def test_a_chain_of_bounds_as_pascanu_prints_it_is_decided_link_by_link(last, status):
+    latex = f"{STEP} \\le \\left\\| W_{{rec}}^{{\\top}} \\right\\| \\left\\| \\mathrm{{diag}}(\\sigma'(x_k)) \\right\\| " \
+            f"\\le {last} \\|W_{{rec}}\\|"
+    _, question = question_of(claim(latex))
+    verdict = verify(question, FAST)
+    assert verdict.status == status and [link.status for link in verdict.evidence.links] == ["agrees", status]
+    assert [link["verdict"] for link in to_json(verdict.evidence)["links"]] == ["agrees", status]
+    assert "Link 2" in "".join(evidence_lines(verdict.evidence, {}))
+
+
 def test_matrix_norms_are_the_textbook_ones():
     import mpmath
     a = np.array([[1.0, -2.0], [3.0, 0.5]])

@@ -6,6 +6,7 @@ on both sides (|f'(net) w| \\le |w|/4) it is the Bound a − b \\le 0. A claim
 that writes a norm \\|·\\| (of a matrix, a vector or a scalar) is a NormBound (derive.verify.norms): proved from known
 inequalities, refuted by a counterexample on the model's trajectories, or
 undecided; a claim written with \\ge or > is turned around to read \\le or <.
+A chain a \\le b \\le c, as papers print one, is a Chain: each link decided on its own.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from derive.exact.leaves import gates_to_preactivations
 from derive.notation.reader import Reader
 from derive.notation.spec import check_finite, domain, environments
 from derive.notation.values import is_matrix
+from derive.verify.chain import Chain
 from derive.verify.norms import Norm, NormBound
 from derive.verify.questions import Bound
 
@@ -30,24 +32,34 @@ def _basic(value):
     return sympy.Integer(value) if isinstance(value, int) else sympy.sympify(value)
 
 
-def bound(spec, context, members: list, relation: str):
-    """The Bound or NormBound that checks `members[0] relation members[1]`."""
-    formula, model = spec.formula, spec.model
+def bound(spec, context, members: list, relations: list):
+    """The Bound or NormBound that checks `members[0] relation members[1]`; for a chain a ≤ b ≤ c (one direction
+    throughout), a Chain of one such question per link."""
+    formula = spec.formula
+    if len({r in (">", ">=") for r in relations}) > 1:
+        raise NotationError("a chain of bounds runs one way: a \\le b \\le c, or a \\ge b \\ge c", 0, formula)
     envs = environments(spec.values)
     if len(envs) != 1:
         raise NotationError("a bound is checked at one set of values; give each index one value", 0, formula)
     reader = Reader(context, spec.semantics)
-    left, right = (reader.evaluate(formula, member, envs[0]) for member in members)
-    for value, member in ((left, members[0]), (right, members[1])):
+    values = []
+    for member in members:
+        value = reader.evaluate(formula, member, envs[0])
         if is_matrix(value):
             raise ShapeMismatchError("a bound compares scalars; this side is a matrix (take its norm: \\|A\\|)",
                                      member.meta.start_pos, formula)
         check_finite(value, formula, member)
-    left, right = _basic(left), _basic(right)
+        values.append(_basic(value))
+    norms = any(node.data == "norm" for member in members for node in member.iter_subtrees())
+    links = [_link(spec, context, values[k], relations[k], values[k + 1], norms) for k in range(len(relations))]
+    return links[0] if len(links) == 1 else Chain(tuple(links), tuple(relations))
+
+
+def _link(spec, context, left, relation: str, right, norms: bool):
+    formula, model = spec.formula, spec.model
     if adjoints.adjoint_names(left.free_symbols | right.free_symbols):
         raise NotationError("a bound on an adjoint δq is not part of the notation", 0, formula)
-    if left.has(Norm) or right.has(Norm) or any(node.data == "norm" for member in members
-                                                 for node in member.iter_subtrees()):
+    if left.has(Norm) or right.has(Norm) or norms:
         if relation in (">", ">="):
             left, right, relation = right, left, FLIP[relation]
         symbols = left.free_symbols | right.free_symbols

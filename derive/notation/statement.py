@@ -98,10 +98,10 @@ def read(spec: Spec) -> tuple:
     context = make_context(spec)
     if all(r == "=" for r in relations):
         built = _equal(spec, context, members)
-    elif len(relations) == 1:
-        built = bounds.bound(spec, context, members, bounds.RELATIONS[relations[0]])
+    elif "=" not in relations:
+        built = bounds.bound(spec, context, members, [bounds.RELATIONS[r] for r in relations])
     else:
-        raise NotationError("a chain of relations must be all '=' (a = b = c); a bound has one relation",
+        raise NotationError("a chain of relations is all '=' (a = b = c) or all bounds (a \\le b \\le c)",
                             0, spec.formula)
     return built, tuple(context.notes)
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import functools
 
-from derive.evidence import (ERROR_DIGITS, VALUE_DIGITS, BoundEvidence, EqualAtPoints, Extremum, Measurements,
-                             NormEvidence, decimal, scientific)
+from derive.evidence import (ERROR_DIGITS, VALUE_DIGITS, BoundEvidence, ChainEvidence, EqualAtPoints, Extremum,
+                             Measurements, NormEvidence, decimal, scientific)
 from derive.report.latex import escape
 
 LONGEST_FORMULA = 2400  # characters of LaTeX; longer expressions are left to report.json
@@ -116,6 +116,15 @@ def _(evidence: NormEvidence, figures: dict) -> list[str]:
         if not evidence.proof:
             lines.append(r"\field{Undecided}no proof from the known inequalities, and no counterexample; "
                          r"sampling alone never decides that a bound holds.")
+    return lines
+
+
+@evidence_lines.register
+def _(evidence: ChainEvidence, figures: dict) -> list[str]:
+    lines = []
+    for k, link in enumerate(evidence.links, 1):
+        lines.append(r"\field{Link %d}%s, %s." % (k, escape(str(link.status)), escape(str(link.method))))
+        lines.extend(evidence_lines(link.evidence, figures))
     return lines
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import functools
 
-from derive.evidence import (ERROR_DIGITS, BoundEvidence, EqualAtPoints, Extremum, Measurements, NormEvidence,
-                             Verdict, decimal)
+from derive.evidence import (ERROR_DIGITS, BoundEvidence, ChainEvidence, EqualAtPoints, Extremum, Measurements,
+                             NormEvidence, Verdict, decimal)
 from derive.rules import Semantics, Status
 
 WIDEST_EVIDENCE = 100  # characters of the one-line evidence in the table
@@ -60,6 +60,12 @@ def _(evidence: NormEvidence, status: Status) -> str:
     if evidence.confirmed:
         return f"counterexample: {values}"
     return f"no proof, no counterexample at {evidence.points} points (closest: {values})"
+
+
+@line.register
+def _(evidence: ChainEvidence, status: Status) -> str:
+    return "; ".join(f"link {k} {link.status}: {line(link.evidence, link.status)}"
+                     for k, link in enumerate(evidence.links, 1))
 
 
 @line.register
