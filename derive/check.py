@@ -140,6 +140,10 @@ def table(rows: list[Row]) -> str:
     diagnoses = [line for row in rows if row.verdict is not None for line in diagnosis_lines(row.id, row.verdict)]
     if diagnoses:
         out += ["", "What is wrong:"] + diagnoses
+    readings = [f"{row.id}: {row.claim.reading.split(claimsfile.ENGINE_READINGS, 1)[1].strip()}" for row in rows
+                if row.claim is not None and claimsfile.ENGINE_READINGS in row.claim.reading]
+    if readings:
+        out += ["", "Readings the engine chose:"] + readings
     errors = [row.error for row in rows if row.error]
     if errors:
         out += ["", "Errors:"] + errors
@@ -159,6 +163,7 @@ def as_json(rows: list[Row], unusable: list[str], code: int) -> str:
     claims = [{"id": row.id, "file": row.file, "verdict": row.verdict.status if row.verdict else "error",
                "method": row.verdict.method if row.verdict else None, "expect": row.expect,
                "expectation_met": row.met, "printed": row.claim.printed if row.claim else None,
+               "reading": row.claim.reading if row.claim else None,
                "evidence_line": evidence_line(row.verdict) if row.verdict else None,
                "evidence": to_json(row.verdict.evidence) if row.verdict else None,
                "diagnosis": diagnosis_json(row.verdict) if row.verdict else None, "error": row.error}

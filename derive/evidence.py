@@ -155,6 +155,31 @@ class BoundEvidence:
     tried: tuple = ()  # ((method, why it did not decide), ...) before the decision
 
 
+@dataclass(frozen=True)
+class NormEvidence:
+    """A bound between norms: the rules that proved it, and the point of the search that came closest to (or
+    crossed) it; `confirmed` says that point violates the bound beyond rounding, at 20 more digits too."""
+
+    left: str  # LaTeX
+    relation: str
+    right: str
+    proof: tuple  # the names of the rules of the proof, in order; () when there is none
+    points: int
+    digits: int
+    seed: int
+    point: tuple  # ((symbol as LaTeX, value), ...) where left − right was largest
+    left_value: object
+    right_value: object
+    confirmed: bool
+
+
+@dataclass(frozen=True)
+class ChainEvidence:
+    """A chain of bounds a ≤ b ≤ c: the verdict on each link, in order."""
+
+    links: tuple  # Verdict per link
+
+
 # -- experiments -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Measurements:
@@ -181,6 +206,8 @@ class TermPair:
     hand: str = ""
     exact: str = ""
     note: str = ""
+    wrong_factors: tuple = ()  # of a "wrong factor" term: the hand's own factors (LaTeX, the claim's notation)
+    missing_factors: tuple = ()  # and the exact term's, in their place
 
 
 @dataclass(frozen=True)
@@ -292,6 +319,20 @@ def _end(value) -> str:
 
 
 @to_json.register
+def _(evidence: NormEvidence) -> dict:
+    return {"left": evidence.left, "relation": evidence.relation, "right": evidence.right,
+            "proof": list(evidence.proof), "points": evidence.points, "digits": evidence.digits, "seed": evidence.seed,
+            "closest": {"point": _point(evidence.point), "left": decimal(evidence.left_value),
+                        "right": decimal(evidence.right_value)},
+            "counterexample": evidence.confirmed}
+
+
+@to_json.register
+def _(evidence: ChainEvidence) -> dict:
+    return {"links": [verdict_json(link) for link in evidence.links]}
+
+
+@to_json.register
 def _(evidence: Measurements) -> dict:
     result = {"statement": evidence.statement, "numbers": evidence.numbers}
     if evidence.figure:
@@ -308,6 +349,11 @@ def _(diagnosis: Diagnosis) -> dict:
             "terms": [{"kind": t.kind, "hand": t.hand, "exact": t.exact, "note": t.note} for t in diagnosis.terms],
             "correction": None if correction is None else {
                 "latex": correction.latex, "verdict": str(correction.status), "edit": correction.edit}}
+
+
+def verdict_json(verdict: Verdict) -> dict:
+    """The verdict's status, method and evidence as JSON-ready data (a link of a chain of bounds)."""
+    return {"verdict": str(verdict.status), "method": str(verdict.method), "evidence": to_json(verdict.evidence)}
 
 
 def diagnosis_json(verdict: Verdict) -> dict | None:

@@ -18,7 +18,7 @@ import sympy
 # Names typeset otherwise than "a_bc" -> a_{bc}. A letter with a decoration is named letter_decoration:
 # c_tilde is \tilde{c}, z_bar is \bar{z}, x_hat is \hat{x} (the DECORATIONS rule); the table holds the rest.
 DECORATIONS = ("tilde", "bar", "hat")
-TYPESET_NAMES = {"i_bar": r"\bar{\imath}", "W_rec": r"W_{\mathrm{rec}}", "W_in": r"W_{\mathrm{in}}"}
+TYPESET_NAMES = {"i_bar": r"\bar{\imath}", "W_rec": r"W_{\mathrm{rec}}", "W_in": r"W_{\mathrm{in}}", "Delta": r"\Delta"}
 _DECORATED_NAME = re.compile(r"([A-Za-z]+)_(%s)" % "|".join(DECORATIONS))
 _DECORATED_KEY = re.compile(r"\\(%s)\{([A-Za-z]+)\}" % "|".join(DECORATIONS))
 _PLAIN_KEY = re.compile(r"[A-Za-z]+(_[A-Za-z0-9]+)?")

@@ -1,4 +1,4 @@
-"""One table of the notation's functions (σ, tanh, exp, arctan, softplus, ...) and the enums of verdicts and semantics.
+"""One table of the notation's functions (σ, tanh, exp, arctan, softplus, sech, ...) and the enums of verdicts and semantics.
 
 Each function is declared once, as a `Rule`: its LaTeX spellings, its SymPy
 form, its derivative, its NumPy and mpmath forms and its range. The grammar,
@@ -64,10 +64,11 @@ class Rule:
     function, `derivative(z)` its first derivative written as the articles
     write it (σ'(z) = σ(z)(1 − σ(z))), `numpy` and `mpmath` its numeric forms
     (only needed where SymPy's printers do not know the function), `range`
-    its open range of values over the reals, `inverse(u)` the z where it takes
-    the value u (for proofs that substitute u = f(z)); `arb(ball)` its
-    validated ball form (a certificate needs it); `increasing` whether it is
-    increasing (ranges of model quantities follow it through the function).
+    the ends of its values over the reals (never reached, except one a value
+    attains, as sech(0) = 1), `inverse(u)` the z where it takes the value u
+    (for proofs that substitute u = f(z)); `arb(ball)` its validated ball form
+    (a certificate needs it); `increasing` whether it is increasing (ranges of
+    model quantities follow it through the function).
     """
 
     name: str
@@ -153,6 +154,9 @@ FUNCTIONS = {rule.name: rule for rule in (
     Rule("softplus", r"\operatorname{softplus}", Softplus, Sigmoid, (0, sympy.oo), words=("softplus",),
          numpy=lambda z: np.logaddexp(0.0, z), mpmath=lambda z: mpmath.log1p(mpmath.exp(z)),
          arb=lambda a: (1 + a.exp()).log()),
+    # sech² = tanh', as tutorials write the derivative of tanh.
+    Rule("sech", r"\operatorname{sech}", sympy.sech, lambda z: -sympy.tanh(z) * sympy.sech(z), (0, 1),
+         words=("sech",), numpy=lambda z: 1.0 / np.cosh(z), arb=lambda a: 1 / a.cosh(), increasing=False),
 )}
 
 

@@ -43,6 +43,7 @@ TRUE_BOUNDS = [
     (r"c_t < 1", '{ name = "rnn" }'), (r"\left|c_t\right| < 1", '{ name = "rnn", activation = "tanh" }'),
     (r"a_3 (1 - a_3) \le \frac{1}{4}", '"ff_chain"'),
     (r"\left|\frac{\partial h_t}{\partial c_t}\right| \le 1", '"lstm_1997"'),
+    (r"z_t < 1", '"gru"'), (r"z_t > 0", '"gru"'), (r"\left|\tilde{h}_t\right| < 1", '"gru"'),
 ]
 
 
@@ -114,3 +115,43 @@ def test_random_bounds_on_one_step_are_never_contradicted(atoms, relation, bound
             value = leaves.subs({names[k]: sympy.Rational(str(v)) for k, v in example.point}).evalf(50)
             holds = {"<": value < bound, "<=": value <= bound, ">": value > bound, ">=": value >= bound}[relation]
             assert not holds, (expr, relation, bound, example)
+
+
+SECH_MODEL = HEAD + """
+[model]
+equations = ['''a_t = \\mathrm{sech}(w a_{t-1} + x_t)''']
+state = ["a"]
+inputs = ["x"]
+
+[[claim]]
+id = "b.sech"
+where = "here"
+latex = '''%s'''
+"""
+
+
+def test_a_range_end_the_function_reaches_is_never_taken_as_open():
+    # sech is not monotone: sech(w a + x) reaches 1 (at w a + x = 0), so a_t < 1 must not be proved.
+    def status(latex):
+        entry = read_text(SECH_MODEL % latex, "sech.toml").entries[0]
+        assert entry.error is None, entry.error
+        return verify(entry.claim.question(), SETTINGS).status
+    assert status(r"a_t \le 1") == "agrees"
+    assert status(r"a_t < 1") != "agrees"
+
+
+@pytest.mark.parametrize("bound, status", [(r"\frac{|w|}{4}", "agrees"), (r"\frac{|w|}{5}", "differs")])
+def test_a_nonnegative_factor_is_set_aside_and_a_tighter_bound_refuted(bound, status):
+    text = HEAD + f"""
+[[claim]]
+id = "b.factor"
+where = "here"
+model = "none"
+variables = ["z", "w"]
+latex = '''|\\sigma'(z) w| \\le {bound}'''
+"""
+    entry = read_text(text, "factor.toml").entries[0]
+    verdict = verify(entry.claim.question(), SETTINGS)
+    assert verdict.status == status, verdict.evidence
+    if status == "agrees":
+        assert "set aside" in verdict.evidence.form

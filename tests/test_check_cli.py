@@ -170,6 +170,19 @@ def test_the_readme_example_meets_its_expectations(capsys):
     assert "5 met, 0 unmet" in capsys.readouterr().out
 
 
+def test_formulas_copied_from_papers_meet_their_expectations_and_the_readings_are_shown(capsys):
+    assert main(["check", str(ROOT / "examples" / "papers.toml"), *FAST]) == 0
+    out = capsys.readouterr().out
+    assert "7 met, 0 unmet" in out and "Readings the engine chose:" in out
+    assert r"olah.gradient: f_t is a column at n = 2, the other side a matrix: read as \mathrm{diag}(f_t)" in out
+
+
+def test_json_output_carries_the_reading(capsys):
+    main(["check", str(ROOT / "examples" / "papers.toml"), "--json", "--points", "8", "--jobs", "1"])
+    claims = {c["id"]: c for c in json.loads(capsys.readouterr().out)["claims"]}
+    assert "Read by the engine:" in claims["olah.gradient"]["reading"]
+
+
 def test_a_builtin_claims_file_checks_clean(capsys):
     assert main(["check", str(ROOT / "checks" / "cv_lstm.toml"), *FAST]) == 0
     out = capsys.readouterr().out

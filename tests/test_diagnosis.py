@@ -15,7 +15,8 @@ from expected import A, EXPECTED
 from derive import claims
 from derive.notation import edits as edit_kinds
 from derive.notation.parser import parse
-from derive.notation.statement import context_of, question
+from derive.notation.spec import context
+from derive.notation.statement import question
 from derive.pipeline import Progress, verify_all
 from derive.rules import Status
 from derive.verify import Settings
@@ -30,7 +31,7 @@ SUMMARIES = {
     "arbel.app-C": r"$W_c$ should be $W_{i}$ (everywhere); $H_t$ should be $H_{t-1}$",
     "arbel.app-D": r"$\sigma(\dots)$ should be $\tanh(\dots)$",
     "arbel.eq1": "lacks 1 term of the exact result",
-    "arbel.eq4-chain": r"$\sigma'\left(z_{c,2}\right)$ where the exact term has $\tanh'\left(z_{c,2}\right)$",
+    "arbel.eq4-chain": r"$\sigma'(z_{c,2})$ where the exact term has $\tanh'(z_{c,2})$",
     "arbel.eq4-chain-exact-terms": "agrees for k = 2; differs for k = 3",
     "blog.dW3": "$W_3$ should be $a_{2}$",
     "blog.dW1": "$W_1$ should be $X$",
@@ -93,7 +94,7 @@ FAST = Settings(points=40)
 def _mutants(claim) -> list:
     """Claims broken by one edit of each kind (the first PER_KIND that make it differ)."""
     spec = claim.spec
-    table = context_of(spec).table
+    table = context(spec).table
     matrices = spec.model is not None and spec.model.n > 1
     found = []
     for kind in MUTATION_KINDS:

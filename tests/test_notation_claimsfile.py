@@ -170,8 +170,8 @@ def test_an_unknown_symbol_is_located_and_lists_the_known_ones():
 
 
 def test_sides_of_different_shapes_say_so():
-    entry = only(HEAD + claim(r"\frac{\partial c_t}{\partial c_{t-1}} = f_t", 'model = { name = "lstm_forget", n = 2 }'))
-    with pytest.raises(ShapeMismatchError, match=r"different shapes: this side is 2×1, the reference side is 2×2"):
+    entry = only(HEAD + claim(r"\frac{\partial c_t}{\partial c_{t-1}} = x_t^\top", 'model = { name = "lstm_forget", n = 2 }'))
+    with pytest.raises(ShapeMismatchError, match=r"different shapes: this side is 1×2, the reference side is 2×2"):
         entry.claim.question()
 
 

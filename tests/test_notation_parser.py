@@ -69,7 +69,7 @@ def test_left_is_not_read_as_le():
     (r"a_b_c = 1", "double subscript", 4),
     (r"f^2' = 1", "prime after a superscript", 4),
     (r"\foo{x} = 1", r"unknown command \foo", 1),
-    (r"\text{everywhere} = 1", r"\text is prose", 1),
+    (r"\text{for all } t = 1", "prose is not notation", 1),
     ("σ'(z) = 1", r"write \sigma", 1),
     ("a = b % comment", "no meaning", 7),
     ("a = b\n\n+ c", "empty line", 1),
@@ -104,10 +104,18 @@ TOKENS = [r"\frac", "{", "}", "(", ")", "[", "]", "_", "^", "'", r"\partial", r"
           r"\oplus", "c_t", "t-1", "=", r"\le", "<", "+", "-", r"\prod_{k=1}^{3}", r"\sum", r"\sigma", r"\tanh",
           "tanh", r"\delta", r"\dots", "0", "1.5", r"\tilde{c}", "W_f", "[h_{t-1}, x_t]", ",", r"\left(",
           r"\right)", r"\left|", r"\right|", "k", "t'", r"\mathrm{rec}", "T", r"\top", " ", r"\,", "|", "x_t",
-          "99999999999", "^{-70}", "/", "0", r"\big(", "f^{t+1}", r"\bar{o}", "%", "\\", "σ", "\n"]
+          "99999999999", "^{-70}", "/", "0", r"\big(", "f^{t+1}", r"\bar{o}", "%", "\\", "σ", "\n",
+          # the notation's later constructs: bars, norms, Leibniz, ∂⁺, extrema, Euler's e, I, 1, Greff's Δ
+          "|", r"\|", "*", r"\ast", r"\partial^+", r"\max_z", r"\sup_{z}", "e^{", r"\dot{\sigma}", r"\dot",
+          r"\frac{d}{dz}", "d", "dz", r"\mathbf{1}", "I_n", "I", r"\lVert", r"\rVert", r"\Vert", r"\infty", "_F",
+          r"\text{diag}", r"\mathrm{sech}", r"\Delta^t", r"\delta W_z", r"^{\prime}", r"^{\top}", r"\bigl|"]
 SEEDS = ARTICLE_FORMULAS + [
     r"A_t = \sigma'(W_f \cdot [h_{t-1}, x_t]) \cdot W_f \cdot o_{t-1} \otimes \tanh'(c_{t-1}) \cdot c_{t-1}",
-    r"\frac{\partial}{\partial c_{t-1}}\left[i_t \odot \tilde{c}_t\right] = 0"]
+    r"\frac{\partial}{\partial c_{t-1}}\left[i_t \odot \tilde{c}_t\right] = 0",
+    r"\left\| \frac{\partial c_{k+1}}{\partial c_k} \right\| \le \|W_{rec}^T\| \, \|\mathrm{diag}(\sigma'(z_k))\|",
+    r"|\sigma'(z_t) W_{rec}| \le \frac{|W_{rec}|}{4}", r"\partial c_t / \partial c_{t-1} = f_t * 1",
+    r"\delta W_{fh} = \sum_{k=1}^{2} \delta z_f^k (h^{k-1})^\top", r"\frac{d c_k}{d W_{fh}} = e^{-z_{f,k}} I_n",
+    r"\frac{\partial^+ c_k}{\partial W_{fh}} = \dot{\sigma}(z_{f,k}) \mathbf{1}"]
 FUZZ_MODELS = [LSTM, LSTM_2, PEEPHOLE_2, RNN, RNN_CV, CHAIN]
 
 

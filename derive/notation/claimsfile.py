@@ -25,6 +25,7 @@ Claim is the very text that was parsed.
 """
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 import tomllib
@@ -35,7 +36,7 @@ from derive import models
 from derive.claim import ID, Claim, Source, check_unique
 from derive.errors import ClaimError, ClaimsFileError, InputTooLargeError, ModelError, ModelSpecError, NotationError
 from derive.notation import parser, recurrence
-from derive.notation.statement import Spec, definition, question
+from derive.notation.statement import Spec, definition, read
 from derive.notation.symbols import written_key
 from derive.rules import Semantics, Status
 
@@ -44,6 +45,7 @@ MOST_CLAIMS = 200
 MOST_UNITS = 3
 MOST_VALUES = 30  # numbers in one `values` list
 EXPECTATIONS = tuple(str(status) for status in Status)
+ENGINE_READINGS = "Read by the engine:"  # begins the readings the engine chose, appended to a claim's reading
 SEMANTICS = tuple(str(semantics) for semantics in Semantics)
 _SHARED = {"model", "semantics", "aliases", "define", "variables", "domain", "values"}
 FILE_KEYS = {"source", "claim"} | _SHARED
@@ -112,7 +114,10 @@ def model_from(spec, what: str) -> models.Model | None:
             return models.build(spec.get("name"), options)  # a list or a table: build says which option is wrong
         return _model(spec.get("name"), tuple(sorted(options.items(), key=lambda item: item[0])))
     except ModelError as error:
-        raise ClaimsFileError(f"{what}: {error}") from None
+        name = spec.get("name")
+        near = difflib.get_close_matches(name, list(models.BUILDERS), n=3, cutoff=0.5) if isinstance(name, str) else []
+        hint = f" (did you mean {' or '.join(near)}?)" if near and name not in models.BUILDERS else ""
+        raise ClaimsFileError(f"{what}: {error}{hint}") from None
 
 
 def _text(data: bytes, name: str) -> str:
@@ -234,6 +239,9 @@ def _claim(table: dict, claim_id: str, source: Source, text: str, name: str, own
         # SymPy refusing what the grammar allowed, as for a claim's formula (_build): bad input, not a crash.
         raise ClaimsFileError(f"{name}: model: the equations cannot be evaluated: {type(error).__name__}: "
                               f"{error}") from None
+    except ClaimsFileError as error:
+        line = _line_of(text, claim_id, "model")
+        raise type(error)(f"{name}{f':{line}' if line else ''}: {error}") from None
     aliases = {notation_key(k, f"aliases key {k}"): notation_key(_type(v, str, f"alias {k}"), f"alias {k}")
                for k, v in _type(table.get("aliases", {}), dict, "aliases").items()}
     definitions = dict(definition(_formula(k, f"define key {k}"), _formula(v, f"define {k}"))
@@ -260,11 +268,37 @@ def _claim(table: dict, claim_id: str, source: Source, text: str, name: str, own
         loss = (_formula(loss.get("symbol"), "loss symbol"), _formula(loss.get("of"), "loss of"))
     dots = _formula(table["dots"], "dots") if "dots" in table else None
     spec = Spec(formula, model, semantics, aliases, variables, domain, values, definitions, dots, loss)
-    reading = table.get("reading") or _reading(model, semantics, values)
+    reading = _type(table.get("reading") or _reading(model, semantics, values), str, "reading")
+    build = functools.partial(_build, spec, claim_id, text, name)
+    try:  # read now, so that the readings the engine chooses are part of the claim's reading
+        built, notes = _read(spec, claim_id, text, name)
+    except Exception:  # noqa: BLE001 - the same error is raised, located, when the claim's question is asked for
+        pass
+    else:
+        build = functools.partial(_built, built)
+        if notes:
+            reading = f"{reading.rstrip()} {ENGINE_READINGS} {'; '.join(notes)}."
     return Claim(id=claim_id, source=source, where=table["where"], printed=formula.text,
-                 reading=_type(reading, str, "reading"), build=functools.partial(_build, spec, claim_id, text, name),
+                 reading=reading, build=build,
                  statement=_type(table.get("statement", ""), str, "statement"),
                  verbatim=_type(table.get("verbatim", True), bool, "verbatim"), model=model, spec=spec)
+
+
+def _built(question):
+    return question
+
+
+def _line_of(text: str, claim_id: str, key: str) -> int | None:
+    """The line of `key = ...` in the claim's table, or of the file's own `key` (or [key] table) it inherits."""
+    anchor = max(text.find(f'"{claim_id}"'), text.find(f"'{claim_id}'"))
+    start = text.rfind("[[claim]]", 0, anchor) if anchor >= 0 else -1
+    end = text.find("[[claim]]", anchor) if anchor >= 0 else -1
+    if start >= 0:
+        match = re.compile(rf"^[ \t]*{key}[ \t]*=", re.MULTILINE).search(text, start, end if end >= 0 else len(text))
+        if match:
+            return parser.locate(text, match.start())[0]
+    match = re.compile(rf"^[ \t]*(\[{key}\]|{key}[ \t]*=)", re.MULTILINE).search(text, 0, text.find("[[claim]]"))
+    return parser.locate(text, match.start())[0] if match else None
 
 
 def _reading(model, semantics: str, values: dict) -> str:
@@ -279,14 +313,34 @@ def _reading(model, semantics: str, values: dict) -> str:
 
 
 def _build(spec: Spec, claim_id: str, text: str, name: str):
+    return _read(spec, claim_id, text, name)[0]
+
+
+_READ_CACHE: dict = {}  # (file name, file text, claim id) -> (question, readings): a file read twice is read once
+MOST_CACHED = 512
+
+
+def _read(spec: Spec, claim_id: str, text: str, name: str):
+    """(question, the engine's readings) of a claim; its errors located in the file.
+
+    The question is a pure function of the file's text, so a file loaded again in the same process (the
+    built-in claims, by the report and the tests) reuses it.
+    """
+    key = (name, text, claim_id)
+    if key in _READ_CACHE:
+        return _READ_CACHE[key]
     try:
-        return question(spec)
+        result = read(spec)
     except NotationError as error:
         raise _located(error, text, name, claim_id) from None
     except (TypeError, ValueError, ArithmeticError, AttributeError, RecursionError) as error:
         # SymPy refusing an operation the grammar allowed (e.g. a power it cannot form) is still bad input.
         raise NotationError(f"{name}: claim {claim_id}: the formula cannot be evaluated: "
                             f"{type(error).__name__}: {error}") from None
+    if len(_READ_CACHE) >= MOST_CACHED:
+        _READ_CACHE.clear()
+    _READ_CACHE[key] = result
+    return result
 
 
 def _anchor(text: str, claim_id: str) -> int:

@@ -13,6 +13,7 @@ to the same reader that reads every claim.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 import lark
@@ -168,13 +169,19 @@ def quantity_edits(formula: Formula, table: SymbolTable) -> list[Edit]:
         if entry is None or entry.kind in ("function", "variable"):
             continue
         time_text = None
+        sup = next((s for s in scripts if s.data == "sup"), None)
         if entry.kind == "quantity" and entry.timed and sub is not None:
             items = [c for c in sub.children[0].children if isinstance(c, lark.Tree)]
             time_text = text_of(items[-1]) if items else text_of(sub.children[0])
+        elif entry.kind == "quantity" and entry.timed and sup is not None:  # Greff's c^t: the superscript is the time
+            time_text = text_of(sup.children[0])
         end = _span(scripts[-1])[1] if scripts else _span(primary)[1]
         span = (_span(primary)[0], end)
         occurrences.setdefault(formula.text[span[0]:span[1]], []).append((span, entry, time_text))
     keys = [k for k, e in table.entries.items() if e.kind in ("quantity", "parameter", "split")]
+    # The times the formula writes, most frequent first: a quantity put for a weight takes one of them.
+    times = [t for t, _ in Counter(t for places in occurrences.values() for _, _, t in places if t).most_common(3)]
+    times = times or ["t"]
     everywhere, once = [], []  # an author who misnames a weight misnames it everywhere: those edits first
     for old, places in occurrences.items():
         _, entry, time_text = places[0]
@@ -182,11 +189,14 @@ def quantity_edits(formula: Formula, table: SymbolTable) -> list[Edit]:
             candidate = table.entries[key]
             if candidate.name == entry.name:
                 continue
-            new = _spelled(key, time_text if candidate.kind == "quantity" and candidate.timed else None)
-            if len(places) > 1:
-                everywhere.append(Edit("quantity", tuple((s, e, new) for (s, e), _, _ in places),
-                                       f"${old}$ should be ${new}$ (everywhere)"))
-            once += [Edit("quantity", ((start, end, new),), f"${old}$ should be ${new}$") for (start, end), _, _ in places]
+            timed = candidate.kind == "quantity" and candidate.timed
+            for new in ([_spelled(key, time_text)] if timed and time_text else
+                        [_spelled(key, t) for t in times] if timed else [_spelled(key, None)]):
+                if len(places) > 1:
+                    everywhere.append(Edit("quantity", tuple((s, e, new) for (s, e), _, _ in places),
+                                           f"${old}$ should be ${new}$ (everywhere)"))
+                once += [Edit("quantity", ((start, end, new),), f"${old}$ should be ${new}$")
+                         for (start, end), _, _ in places]
     return everywhere + once
 
 
@@ -236,11 +246,16 @@ def product_edits(formula: Formula, matrices: bool) -> list[Edit]:
                                                                             f"should be ${new}$"))
         if matrices and node.data == "postfix":
             primary, scripts = _head(node)
-            if primary.data != "name" or any(s.data == "sup" for s in scripts):
+            if primary.data != "name":
                 continue
             end = _span(scripts[-1])[1] if scripts else _span(primary)[1]
-            edits.append(Edit("transpose", ((end, end, "^T"),), f"${formula.text[_span(primary)[0]:end]}$ should be "
-                                                               f"transposed"))
+            symbol = formula.text[_span(primary)[0]:end]
+            transposes = [s for s in scripts if s.data == "sup" and _text(formula, s.children[0]).strip("{}") in
+                          ("T", r"\top")]
+            if transposes:
+                edits.append(Edit("transpose", ((*_span(transposes[0]), ""),), f"${symbol}$ should not be transposed"))
+            elif not any(s.data == "sup" for s in scripts):
+                edits.append(Edit("transpose", ((end, end, "^T"),), f"${symbol}$ should be transposed"))
     return edits
 
 

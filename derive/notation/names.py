@@ -13,10 +13,11 @@ import lark
 import sympy
 
 from derive import rules
-from derive.errors import NotationError, ShapeMismatchError
+from derive.errors import ShapeMismatchError
 from derive.exact import adjoints, partials
+from derive.notation import norms
 from derive.notation.parser import position, text_of
-from derive.notation.values import Concat, Function, Rel, Split, base_key, is_transpose, simple
+from derive.notation.values import Concat, Function, Rel, Split, base_key, is_top, is_transpose, simple
 from derive.quantity import scalar_or_matrix
 from derive.rules import elementwise
 
@@ -34,37 +35,65 @@ def read_postfix(reader, node, env):
     sub = next((s.children[0] for s in scripts if s.data == "sub"), None)
     sup = next((s.children[0] for s in scripts if s.data == "sup"), None)
     primes = sum(1 for s in scripts if s.data == "prime")
-    if sup is not None and isinstance(sup.children[0], lark.Token) and sup.children[0].type == "PRIMECMD":
-        sup, primes = None, primes + 1
+    if sup is not None and all(isinstance(c, lark.Token) and c.type == "PRIMECMD" for c in sup.children):
+        sup, primes = None, primes + len(sup.children)  # f^\prime, f^{\prime\prime}
     if primary.data in ("name", "style", "decorated"):
         value = read_named(reader, node, primary, sub, sup, primes, env)
-    elif primary.data == "function":
+    elif primary.data in ("function", "dotted"):
         if sub is not None:
             reader.fail(sub, "a function takes no subscript")
-        value = Function(rules.by_spelling()[str(primary.children[0])], primes,
-                         None if sup is None else read_exponent(reader, sup, env))
+        base = function_of(reader, primary)
+        value = Function(base.kind, base.order + primes, None if sup is None else read_exponent(reader, sup, env))
     else:
-        if sub is not None:
-            reader.fail(sub, "only a name takes a subscript")
+        if sub is not None and primary.data != "norm":
+            reader.fail(sub, "only a name or a norm takes a subscript")
         if primes:
             reader.fail(node, "a prime marks the derivative of a function, like \\sigma'(z)")
-        value = reader.value(primary, env)
+        value = norms.read_norm(reader, primary, sub, env) if primary.data == "norm" else reader.value(primary, env)
         if sup is not None:
             value = read_superscript(reader, value, sup, env)
     if call is None:
         if isinstance(value, Function):
             reader.fail(node, "a function needs its argument in parentheses, e.g. \\sigma(z)")
         return value
+    return apply_call(reader, value, call, after, env)
+
+
+def apply_call(reader, value, call, after, env):
+    """X(Y) followed by scripts: σ(z)^2 is a power of σ(z), but a (b)^\\top multiplies a by bᵀ."""
     argument = read_callarg(reader, call, env)
-    if isinstance(value, Function):
-        value = apply_function(reader, value, argument, call)
-    else:
-        value = reader.multiply(value, argument, call)
-    for script in after:  # \sigma(z)^2: a power of the result
+    for script in after:
         if script.data != "sup":
             reader.fail(script, "after (...) only a superscript may follow, as in \\sigma(z)^2")
+    if not isinstance(value, Function):
+        for script in after:
+            argument = read_superscript(reader, argument, script.children[0], env)
+        return reader.multiply(value, argument, call)
+    value = apply_function(reader, value, argument, call)
+    for script in after:
         value = read_superscript(reader, value, script.children[0], env)
     return value
+
+
+def function_of(reader, primary) -> Function:
+    """The function a primary names: \\sigma, tanh, or a dotted one (\\dot{\\sigma} is σ', \\ddot{f} is f'')."""
+    if primary.data == "function":
+        return Function(rules.by_spelling()[str(primary.children[0])])
+    accent, inner = primary.children[0], primary.children[-1]
+    if isinstance(inner, lark.Token) and inner.type in ("FUNC", "WORDFUNC"):
+        kind = rules.by_spelling()[str(inner)]
+    else:
+        key = str(inner) if isinstance(inner, lark.Token) else base_key(inner)
+        entry = reader.context.table.lookup(key)
+        if entry is None or entry.kind != "function":
+            reader.fail(primary, f"\\dot marks the derivative of a function, like \\dot{{\\sigma}}(z); {key} is not "
+                                 f"a function here")
+        kind = entry.name
+    if kind == "diag":
+        reader.fail(primary, "diag has no derivative")
+    order = 2 if str(accent).startswith("\\dd") else 1
+    reader.note(f"{reader.spelled(primary)} read as the derivative {rules.rule(kind).latex}{chr(39) * order}")
+    return Function(kind, order)
 
 
 def read_callarg(reader, call, env):
@@ -93,10 +122,13 @@ def read_named(reader, node, primary, sub, sup, primes, env):
     entry, used = table.resolve(base, label)
     spelled = base + ("" if sub is None else "_{" + text_of(sub) + "}")
     if entry is None:
+        constant = read_constant(reader, primary, base, sub, sup, env)
+        if constant is not None:
+            return constant
         hint = " (t is the claim's time step, a subscript)" if base in ("t", "k", "s") else ""
         if base == "b" and table.model is not None and table.model.removed:
             hint = " (the claim's model was built with bias = false)"
-        raise table.unknown(spelled, position(node), reader.formula, hint)
+        raise table.unknown(spelled, position(node), reader.formula, hint, f"{base}_{label}" if label else base)
     if not used:
         time_tree = sub
         if sub is not None and len(sub.children) > 1:
@@ -123,18 +155,19 @@ def read_named(reader, node, primary, sub, sup, primes, env):
             raise table.unknown(spelled, position(node), reader.formula, f" ({table.model_name} has no time steps)")
         value = scalar_or_matrix(table.model.q(entry.name))
     else:
-        if time_tree is None and sup is not None and not is_transpose(sup):
+        if time_tree is None and sup is not None and (not is_transpose(sup) or ("T" in env and not is_top(sup))):
+            if is_transpose(sup):  # y^T with T a step the claim gives: the time, as Greff et al. write y^T
+                reader.note(f"{spelled}^T read as {spelled} at step T, not as a transpose")
             time_tree, sup = sup, None  # Greff et al.'s c^t: the superscript is the time
         if time_tree is None:
             reader.fail(node, f"{spelled} needs a time: {base}_t, {base}_{{t-1}} or {base}^t")
         time = reader.index(time_tree, env)
-        if isinstance(time, Rel):
-            value = table.model.q(entry.name, time.offset, False)
-        else:
-            if time < 0:
-                reader.fail(time_tree, f"step {time}: absolute steps start at 0 (the initial state)")
-            value = table.model.q(entry.name, time, True)
-        value = scalar_or_matrix(value)
+        if not isinstance(time, Rel) and time < 0:
+            reader.fail(time_tree, f"step {time}: absolute steps start at 0 (the initial state)")
+        at = (time.offset, False) if isinstance(time, Rel) else (time, True)
+        # Δ^t, the loss's own term ∂L^t/∂y^t, is drawn with the adjoints; everything else is the model's.
+        value = adjoints.loss_weight(table.model, *at) if entry.kind == "loss weight" else \
+            scalar_or_matrix(table.model.q(entry.name, *at))
     return value if sup is None else read_superscript(reader, value, sup, env)
 
 
@@ -153,6 +186,27 @@ def subscript_parts(reader, sub):
     else:
         label = None
     return label, (items[1] if len(items) == 2 else None)
+
+
+def read_constant(reader, primary, base, sub, sup, env):
+    """Euler's e (e^{x} is exp(x)), the identity I (I_n), and the vectors \\mathbf{1}, \\mathbf{0}; None if not one."""
+    size = reader.context.model.n if reader.context.model is not None else 1
+    if base == "e" and sub is None:
+        if sup is None:
+            return sympy.E
+        if is_transpose(sup):
+            reader.fail(sup, "e cannot be transposed")
+        return rules.apply("exp", script_value(reader, sup, env))  # real for every real exponent
+    if base == "I" and (sub is None or text_of(sub) in ("n", str(size))):
+        identity = scalar_or_matrix(sympy.eye(size))
+        return identity if sup is None else read_superscript(reader, identity, sup, env)
+    if primary.data == "style" and base in ("0", "1") and sub is None and sup is None:
+        if str(primary.children[0]) not in ("\\mathbf", "\\boldsymbol", "\\mathbb"):
+            return sympy.Integer(base)
+        if size > 1:
+            reader.note(f"{reader.spelled(primary)} read as the column of {size} {'ones' if base == '1' else 'zeros'}")
+        return scalar_or_matrix(sympy.ones(size, 1) * int(base))
+    return None
 
 
 def read_definition(reader, node, base, definition, sub, sup, env):
@@ -226,6 +280,10 @@ def apply_function(reader, function: Function, argument, node):
     return result
 
 
+def function_of_node(reader, node, env):
+    return function_of(reader, node)
+
+
 def read_function(reader, node, env):
     return Function(rules.by_spelling()[str(node.children[0])])
 
@@ -254,52 +312,22 @@ def read_bracket(reader, node, env):
     return parts[0] if len(parts) == 1 else Concat(tuple(parts))
 
 
-def read_abs(reader, node, env):
-    return elementwise(sympy.Abs, reader.plain(reader.value(node.children[1], env), node))
-
-
-def read_fraction(reader, node, env):
-    _, numerator, denominator = node.children
-    return reader.multiply(reader.value(numerator, env), reader.value(denominator, env), node, divide=True)
-
-
 def read_dots(reader, node, env):
     reader.fail(node, "\\dots stands for left-out terms, so it may only be a term of a sum (a + \\dots)")
 
 
-def read_partial(reader, node, env):
-    _, _, numerator, _, denominator = node.children
-    reader.spend(node)
-    den = reader.plain(reader.value(denominator, env), denominator)
-    loss = reader.context.loss
-    if loss is not None and text_of(numerator) == loss.key:
-        inner = take_derivative(reader, reader.evaluate(loss.of, None, env), den, node)
-        return reader.multiply(loss.slope, inner, node)
-    return take_derivative(reader, reader.plain(reader.value(numerator, env), numerator), den, node)
-
-
-def read_partial_operator(reader, node, env):
-    _, _, _, denominator, operand = node.children
-    reader.spend(node)
-    den = reader.plain(reader.value(denominator, env), denominator)
-    return take_derivative(reader, reader.plain(reader.value(operand, env), operand), den, node)
-
-
-def take_derivative(reader, numerator, denominator, node):
-    try:
-        return partials.derivative(reader.context.model, numerator, denominator, reader.semantics)
-    except NotationError as error:
-        if error.position is not None:
-            raise
-        reader.fail(node, error.message, type(error))
-
-
 def read_adjoint(reader, node, env):
+    """\\delta q^t, the adjoint ∂L/∂q^t; a call after it, \\delta z^t (x^t)^\\top, multiplies the adjoint."""
     inner = node.children[1]
+    applied = inner.children[-1] if inner.children[-1].data == "applied" else None
+    if applied is not None:
+        quantity = lark.Tree("postfix", inner.children[:-1], inner.meta)
+        adjoint = read_adjoint(reader, lark.Tree("adjoint", [node.children[0], quantity], node.meta), env)
+        return apply_call(reader, adjoint, applied.children[0], applied.children[1:], env)
     model = reader.context.model
     value = reader.plain(reader.value(inner, env), inner)
-    ref = partials.identify(model, value) if model is not None else None
-    if ref is None or ref.time is None:
-        reader.fail(node, "\\delta marks the adjoint ∂L/∂q^t of a quantity q of the model at a time, like "
-                        "\\delta c^t")
+    ref = partials.identify(model, value) if model is not None and model.state else None
+    if ref is None or (ref.time is None and ref.name not in model.param_shapes):
+        reader.fail(node, "\\delta marks the adjoint ∂L/∂q of a quantity q of a recurrent model at a time, like "
+                        "\\delta c^t or \\delta x^t, or of a parameter summed over the steps, like \\delta W_z")
     return adjoints.delta(model, ref.name, ref.time, ref.absolute)

@@ -1,15 +1,17 @@
 """The parser of the articles' LaTeX notation: text -> checked lark tree, with clean errors and hard limits.
 
-The grammar is derive/notation_grammar.lark (LALR(1), so parsing is linear
+The grammar is derive/notation/grammar.lark (LALR(1), so parsing is linear
 in the length of the formula and cannot blow up). Before lark sees a formula,
 its size, characters and commands are checked, so that an unknown command
-gets a message naming it rather than "unexpected character"; after parsing,
+gets a message naming it and the nearest known ones rather than "unexpected
+character", and its bars |x|, \\|A\\| are paired (derive.notation.delimiters); after parsing,
 the scripts are checked as LaTeX would (no a^b^c) and the nesting depth is
 bounded, so that evaluating the tree never needs deep recursion. Nothing here
 evaluates anything: the tree is interpreted by derive.notation.reader.
 """
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ import lark
 
 from derive import rules
 from derive.errors import FormulaSyntaxError, InputTooLargeError
+from derive.notation.delimiters import pair_bars
 
 LONGEST_FORMULA = 4000  # characters
 DEEPEST_NESTING = 200  # levels of the parse tree (about 30 nested brackets; the seed claims need 35)
@@ -27,15 +30,18 @@ GRAMMAR = Path(__file__).with_name("grammar.lark")
 
 # Every command the grammar knows (one-character ones like \, are spacing), and the functions of derive.rules.
 COMMANDS = frozenset("""
-    frac dfrac tfrac partial cdot times odot otimes circ oplus prod sum delta
-    dots cdots ldots tilde bar hat mathrm mathit mathbf boldsymbol operatorname imath top prime left right
-    lvert rvert le leq leqslant ge geq geqslant lt gt quad qquad big Big bigg Bigg bigl bigr Bigl Bigr biggl
-    biggr Biggl Biggr alpha beta gamma epsilon varepsilon eta theta kappa lambda mu nu xi pi rho tau phi
-    varphi chi psi omega Gamma Lambda Phi Psi Omega Delta ell
+    frac dfrac tfrac partial cdot times odot otimes circ ast oplus prod sum max min sup inf delta
+    dots cdots ldots tilde bar hat dot ddot mathrm mathit mathbf boldsymbol operatorname text mathbb imath top
+    prime infty left right lvert rvert vert Vert lVert rVert le leq leqslant ge geq geqslant lt gt quad qquad
+    big Big bigg Bigg bigl bigr Bigl Bigr biggl biggr Biggl Biggr alpha beta gamma epsilon varepsilon eta theta
+    kappa lambda mu nu xi pi rho tau phi varphi chi psi omega Gamma Lambda Phi Psi Omega Delta ell
 """.split()) | {command for rule in rules.FUNCTIONS.values() for command in rule.commands}
+_UNSUGGESTED = {"left", "right", "quad", "qquad", "imath", "ell", "big", "Big", "bigg", "Bigg", "bigl", "bigr",
+                "Bigl", "Bigr", "biggl", "biggr", "Biggl", "Biggr", "text"}
 
+_PROSE = "\\text{...} holds one word of the notation (\\text{diag}); prose is not notation: a claims file formula " \
+         "is checked, so it must be all mathematics"
 _HINTS = {
-    "text": "\\text is prose, not notation: a claims file formula is checked, so it must be all mathematics",
     "approx": "\\approx cannot be decided; state an equation or a bound",
     "Rightarrow": "a condition (\\Rightarrow) is not part of the notation; state the claim that follows from it",
     "leftarrow": "arrows are not equations; state the equation the arrow stands for",
@@ -108,15 +114,28 @@ def _precheck(text: str, label: str) -> None:
     for match in re.finditer(r"\\([A-Za-z]+)", text):
         name = match.group(1)
         if name not in COMMANDS:
-            hint = _HINTS.get(name, "the notation knows " + ", ".join("\\" + c for c in sorted(
-                COMMANDS - {"left", "right", "quad", "qquad", "imath", "ell"}, key=str.lower)))
-            _fail(f"unknown command \\{name}: {hint}", text, label, match.start())
+            _fail(f"unknown command \\{name}: {_HINTS.get(name) or suggestion(name, COMMANDS - _UNSUGGESTED)}",
+                  text, label, match.start())
+    for match in re.finditer(r"\\text\s*\{([^{}]*)\}?", text):
+        if not re.fullmatch(r"\s*[A-Za-z]+\s*", match.group(1)):
+            _fail(_PROSE, text, label, match.start())
+
+
+def suggestion(name: str, known, prefix: str = "\\") -> str:
+    """ "did you mean \\tanh?" for the nearest known names (difflib), or where the notation is listed."""
+    close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.6)
+    if not close:
+        close = sorted(k for k in known if k.lower().startswith(name[:2].lower()))[:3] if len(name) > 2 else []
+    if close:
+        return "did you mean " + " or ".join(prefix + c for c in close) + "?"
+    return "it is not part of the notation (the README's \"How the notation is read\" lists every command)"
 
 
 _READABLE = {  # terminal -> how an error message names it, most telling first
     "RPAR": "')'", "RSQB": "']'", "RBRACE": "'}'", "RIGHTPAR": "\\right)", "RIGHTSQB": "\\right]",
     "RIGHTBAR": "\\right|", "NAME": "a name", "NUMBER": "a number", "CHAR": "a letter or digit",
     "LBRACE": "'{'", "LPAR": "'('", "LSQB": "'['", "REL": "'=' or a relation", "PARTIAL": "\\partial",
+    "CLOSEBAR": "'|'", "CLOSENORM": "'\\|'", "RIGHTNORM": "\\right\\|",
     "COMMA": "','", "EQUAL": "'='", "CIRCUMFLEX": "'^'", "UNDERSCORE": "'_'", "FUNC": "\\sigma",
     "FRAC": "\\frac", "PLUS": "'+'", "MINUS": "'-'", "MULOP": "\\cdot",
 }
@@ -170,7 +189,7 @@ def parse(text: str, label: str = "formula") -> Formula:
         raise FormulaSyntaxError(f"{label}: a formula must be a string, got {type(text).__name__}")
     _precheck(text, label)
     try:
-        tree = _lark().parse(text)
+        tree = _lark().parse(pair_bars(text))
     except lark.exceptions.UnexpectedCharacters as error:
         _fail(f"unexpected {text[error.pos_in_stream]!r}{_expected(error)}", text, label, error.pos_in_stream)
     except lark.exceptions.UnexpectedEOF as error:
@@ -179,7 +198,9 @@ def parse(text: str, label: str = "formula") -> Formula:
         token = error.token
         if token.type == "$END":
             _fail(f"the formula ends too early{_expected(error)}", text, label, len(text.rstrip()))
-        _fail(f"unexpected {str(token)!r}{_expected(error)}", text, label, token.start_pos or 0)
+        start = token.start_pos or 0
+        _fail(f"unexpected {text[start:token.end_pos or start + 1].strip() or str(token)!r}{_expected(error)}",
+              text, label, start)
     except lark.exceptions.LarkError as error:  # any other parse failure is still a syntax error
         _fail(f"cannot parse the formula: {error}", text, label, 0)
     _check_tree(tree, text, label)

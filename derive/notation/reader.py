@@ -6,13 +6,16 @@ Reading rules (what the README and the report call "the notation"):
   steps. On a timed quantity without a subscript, the superscript is the time
   (Greff et al.'s c^t); otherwise a superscript is a power, and ^T or ^\\top a transpose.
 - \\cdot, \\times and juxtaposition are the product; between a column v and a
-  square matrix M, `v \\cdot M` is diag(v) M (the Jacobian reading of σ'(z)·W).
-  \\odot, \\otimes, \\circ are elementwise and bind tighter; \\oplus is +.
+  square matrix M, `v \\cdot M` is diag(v) M (the Jacobian reading of σ'(z)·W), and a
+  column between two matrices (W σ'(z) W) is diag(σ'(z)); both readings are said in
+  the claim's reading (Context.notes). \\odot, \\otimes, \\circ and * are elementwise
+  and bind tighter; \\oplus is +. A product of columns under \\prod is elementwise.
 - W_f \\cdot [h_{t-1}, x_t] = W_fh h_{t-1} + W_fx x_t (see derive.notation.symbols).
 - \\prod_{k=a}^{b} multiplies later terms on the left (the chain rule's order);
   \\sum adds; both take the rest of the product as their body.
-- \\frac{\\partial a}{\\partial b} is the exact derivative (derive.exact.partials), in the
-  semantics the reader was made with; \\delta q^t is the adjoint ∂L/∂q^t.
+- \\frac{\\partial a}{\\partial b}, ∂a/∂b, ∂⁺ and d/dz are exact derivatives
+  (derive.notation.derivatives), in the semantics the reader was made with;
+  \\delta q^t is the adjoint ∂L/∂q^t; \\|A\\| a norm (derive.notation.norms).
 - \\dots stands for the terms the claims file names in `dots`, as a term of a sum only.
 """
 from __future__ import annotations
@@ -23,12 +26,12 @@ import lark
 import sympy
 
 from derive.errors import NotationError, ShapeMismatchError
-from derive.notation import indices, names
+from derive.notation import derivatives, indices, names, norms
 from derive.notation.indices import LARGEST_INDEX
 from derive.notation.operators import stack
 from derive.notation.parser import Formula, position, text_of
 from derive.notation.symbols import SymbolTable
-from derive.notation.values import Concat, Function, Loss, Split, is_matrix, shape, simple
+from derive.notation.values import Concat, Function, Loss, Split, is_column, is_matrix, shape, simple
 from derive.quantity import scalar_or_matrix
 from derive.rules import Semantics
 
@@ -44,6 +47,9 @@ class Context:
     dots: Formula | None = None
     loss: Loss | None = None
     work: int = 0
+    ranges: dict = field(default_factory=dict)  # a free variable -> (low, high), for \\max_z
+    notes: dict = field(default_factory=dict)  # readings the engine chose, in order (a dict as an ordered set)
+    matrix_vector: dict = field(default_factory=dict)  # id of a product node ending in M·v -> (M, v) as written
 
     @property
     def model(self):
@@ -73,6 +79,17 @@ class Reader:
 
     def fail(self, node, message: str, error=NotationError):
         raise error(message, position(node), self.formula)
+
+    def note(self, text: str) -> None:
+        """Say in the claim's reading how something was read (a column as a diagonal matrix, ...)."""
+        if text:
+            self.context.notes[text] = True
+
+    def spelled(self, node) -> str:
+        """The formula's own text of a node, as the author wrote it."""
+        if self.formula is None or not isinstance(node, lark.Tree) or node.meta.empty:
+            return text_of(node)
+        return " ".join(self.formula.text[node.meta.start_pos:node.meta.end_pos].split())
 
     def spend(self, node, amount: int = 1) -> None:
         self.context.work += amount
@@ -126,14 +143,52 @@ class Reader:
         return value
 
     def _product(self, node, env):
-        result, operator = None, None
+        """Factors left to right; ∂a/∂b written inline and \\frac{d}{dz} X take their neighbour."""
+        items, operator = [], None
         for child in node.children:
             if isinstance(child, lark.Token):
                 operator = str(child)
                 continue
-            factor = self.value(child, env)
-            result = factor if result is None else self.multiply(result, factor, child, operator == "/")
+            items.append((operator, child))
             operator = None
+        factors, k = [], 0
+        while k < len(items):
+            operator, child = items[k]
+            following = items[k + 1] if k + 1 < len(items) else None
+            if derivatives.leading_differential(child) is not None and following is not None and following[0] == "/":
+                factors.append((derivatives.inline(self, child, following[1], env), child, operator))
+                k += 2
+            elif derivatives.d_operator(self.context, child) is not None:
+                if following is None:
+                    self.fail(child, "\\frac{d}{dz} differentiates what follows it: write \\frac{d}{dz}\\sigma(z)")
+                factors.append((derivatives.apply_d_operator(self, child, following[1], env), child, operator))
+                k += 2
+            else:
+                factors.append((self.value(child, env), child, operator))
+                k += 1
+        return self._fold(node, factors)
+
+    def _fold(self, node, factors):
+        """Multiply the factors; a column between matrices is read as its diagonal matrix, and said so."""
+        result = None
+        for k, (factor, child, operator) in enumerate(factors):
+            if result is None:
+                result = factor
+                continue
+            following = factors[k + 1][0] if k + 1 < len(factors) and factors[k + 1][2] != "/" else None
+            left, column, right = (self.plain(v, child) if v is not None else None for v in (result, factor, following))
+            if operator != "/" and is_column(column) and is_matrix(left) and not is_column(left) and \
+                    left.shape[1] == column.shape[0] and is_matrix(right) and not is_column(right) and \
+                    right.shape[0] == column.shape[0]:
+                self.note(f"{self.spelled(child)} stands between matrices: read as "
+                          f"\\mathrm{{diag}}({self.spelled(child)})")
+                factor = sympy.diag(*column)
+            elif operator != "/" and is_column(column) and is_matrix(left) and not is_column(left) and \
+                    k == len(factors) - 1 and not isinstance(factor, Concat) and not isinstance(result, Split):
+                self.context.matrix_vector[id(node)] = (self.spelled(factors[k - 1][1]) if k == 1 else
+                                                        " ".join(self.spelled(f[1]) for f in factors[:k]),
+                                                        self.spelled(child))
+            result = self.multiply(result, factor, child, operator == "/")
         return result
 
     def _bigop(self, node, env):
@@ -148,6 +203,17 @@ class Reader:
             term = self.plain(self.value(body, {**env, name: k}), body)
             if str(operator) == r"\sum":
                 result = self._add(result, term, body)
+            elif k != start and is_column(term) and is_column(result) and term.shape == result.shape:
+                found = matrix_vector_of(self.context, body)
+                if found:
+                    matrix, vector = found
+                    self.fail(body, f"each factor {matrix} {vector} of this product is a matrix times a column, which "
+                                    f"reads as a matrix in two ways: {matrix} \\mathrm{{diag}}({vector}) or "
+                                    f"\\mathrm{{diag}}({matrix} {vector}); write the one you mean",
+                              ShapeMismatchError)
+                # Vector gates multiplied over time (∏ f_k): elementwise, the diagonal of ∏ diag(f_k).
+                self.note(f"the product of the columns {self.spelled(body)} read elementwise")
+                result = term.multiply_elementwise(result)
             else:  # later factors on the left: ∂c_k/∂c_{k-1} ⋯ ∂c_2/∂c_1
                 result = term if k == start else self.multiply(term, result, body)
         return result
@@ -155,12 +221,13 @@ class Reader:
     def _hprod(self, node, env):
         if len(node.children) == 1:
             return self.value(node.children[0], env)
-        result = None
+        result, operator = None, None
         for child in node.children:
             if isinstance(child, lark.Token):
+                operator = str(child)
                 continue
             factor = self.plain(self.value(child, env), child)
-            result = factor if result is None else self._hadamard(result, factor, child)
+            result = factor if result is None else self._hadamard(result, factor, child, operator)
         return result
 
     # -- arithmetic with shapes ------------------------------------------------------------
@@ -181,12 +248,14 @@ class Reader:
                       ShapeMismatchError)
         return a + b
 
-    def _hadamard(self, a, b, node):
+    def _hadamard(self, a, b, node, operator=r"\odot"):
         if not is_matrix(a) or not is_matrix(b):
             return a * b
         if a.shape != b.shape:
-            self.fail(node, f"elementwise product of shapes {a.shape[0]}×{a.shape[1]} and {b.shape[0]}×{b.shape[1]}",
-                      ShapeMismatchError)
+            hint = "; * is read as the elementwise product: for the matrix product write \\cdot" \
+                if operator in ("*", r"\ast") else ""
+            self.fail(node, f"elementwise product of shapes {a.shape[0]}×{a.shape[1]} and {b.shape[0]}×{b.shape[1]}"
+                            f"{hint}", ShapeMismatchError)
         return a.multiply_elementwise(b)
 
     def multiply(self, a, b, node, divide: bool = False):
@@ -208,6 +277,7 @@ class Reader:
         if a.shape[1] == b.shape[0]:
             return scalar_or_matrix(a * b)
         if a.shape[1] == 1 and b.shape[0] == b.shape[1] == a.shape[0]:
+            self.note("a column times a square matrix, as in σ'(z) · W, read as diag(σ'(z)) W")
             return sympy.diag(*a) * b  # σ'(z) · W for a column z: diag(σ'(z)) W
         hint = "; for the elementwise product write \\odot" if a.shape == b.shape else ""
         self.fail(node, f"cannot multiply shapes {a.shape[0]}×{a.shape[1]} and {b.shape[0]}×{b.shape[1]}{hint}",
@@ -223,12 +293,36 @@ class Reader:
         return indices.read_integer(self, node, env)
 
 
+def _top_products(node):
+    """The product nodes whose value is the node's value or a term of it (not inside brackets or calls)."""
+    if not isinstance(node, lark.Tree):
+        return []
+    if node.data == "product":
+        children = [c for c in node.children if isinstance(c, lark.Tree)]
+        return [node] + (_top_products(children[0]) if len(children) == 1 else [])
+    if node.data in ("sum", "signed", "hprod", "postfix", "group"):
+        if node.data == "postfix" and len(node.children) > 1:
+            return []
+        return [p for child in node.children for p in _top_products(child)]
+    return []
+
+
+def matrix_vector_of(context: Context, node):
+    """(matrix, column) as written when the node's value is a matrix times a column (W σ'(x)); else None.
+
+    Such a column has two readings where a matrix is wanted, W diag(σ'(x)) and diag(W σ'(x)).
+    """
+    return next((context.matrix_vector[id(p)] for p in _top_products(node) if id(p) in context.matrix_vector), None)
+
+
 # The reading of every rule of the grammar that stands for a value; a rule missing here fails loudly.
 RULES = {
     "sum": Reader._sum, "signed": Reader._signed, "product": Reader._product, "bigop": Reader._bigop,
-    "hprod": Reader._hprod, "postfix": names.read_postfix, "function": names.read_function,
-    "name": names.read_name, "style": names.read_style, "decorated": names.read_decorated,
-    "number": names.read_number, "group": names.read_group, "bracket": names.read_bracket,
-    "abs": names.read_abs, "fraction": names.read_fraction, "dots": names.read_dots,
-    "partial": names.read_partial, "partial_operator": names.read_partial_operator, "adjoint": names.read_adjoint,
+    "extremum": norms.read_extremum, "hprod": Reader._hprod, "postfix": names.read_postfix,
+    "function": names.read_function, "dotted": names.function_of_node, "name": names.read_name,
+    "style": names.read_style, "decorated": names.read_decorated, "number": names.read_number,
+    "group": names.read_group, "bracket": names.read_bracket, "abs": norms.read_abs,
+    "norm": lambda reader, node, env: norms.read_norm(reader, node, None, env), "infinity": norms.read_infinity,
+    "fraction": derivatives.read_fraction, "dots": names.read_dots, "differential": derivatives.read_differential,
+    "partial_operator": derivatives.read_partial_operator, "adjoint": names.read_adjoint,
 }

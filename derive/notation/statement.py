@@ -1,19 +1,20 @@
-"""A parsed claim as a question: which side the engine computes exactly, the hand sides, Equal or Bound.
+"""A parsed claim as a question: which side the engine computes exactly, the hand sides, Equal or a bound.
 
 An equation a = b (= c ...) compares each hand member with the reference
 member: the first one, unless only the last one holds a derivative, an
-adjoint or a defined term. The reference is computed in both semantics
-(derivatives in it taken full, then truncated), so the verdict can be
-agrees-when-truncated; the hand members take their derivatives in the claim's
-semantics (default full). With `values`, the claim is checked at every
+adjoint, an extremum or a defined term. The reference is computed in both
+semantics (derivatives in it taken full, then truncated), so the verdict can
+be agrees-when-truncated; the hand members take their derivatives in the
+claim's semantics (default full). With `values`, the claim is checked at every
 combination of the listed values, and the members are stacked with labels.
-A bound a \\le b (or <, \\ge, >) is a Bound over the reals of its symbols.
+A bound a \\le b (or <, \\ge, >) is a Bound or a NormBound (derive.notation.bounds).
+
+`read` also returns the readings the engine chose (a vector gate as its
+diagonal matrix, σ' between matrices as diag(σ'), ...), for the claim's reading.
 """
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass, field
-from fractions import Fraction
+import functools
 
 import lark
 import sympy
@@ -21,89 +22,52 @@ import sympy
 from derive.errors import NotationError, ShapeMismatchError
 from derive.exact import adjoints
 from derive.models import Model
+from derive.notation import bounds, derivatives
 from derive.notation.operators import stack
-from derive.notation.parser import Formula, parse, text_of
-from derive.notation.reader import Context, Reader
-from derive.notation.symbols import SymbolTable, variable_symbol
-from derive.notation.values import Definition, Loss, base_key, is_matrix, shape
-from derive.quantity import LatexSymbol, quantity_of, sorted_symbols
+from derive.notation.parser import Formula, text_of
+from derive.notation.reader import Context, Reader, matrix_vector_of
+from derive.notation.spec import MOST_CASES, Spec, check_finite, context as make_context, domain, environments
+from derive.notation.values import Definition, base_key, is_matrix, shape
+from derive.quantity import quantity_of
 from derive.rules import Semantics
 from derive.verify.adjoint_values import binder
-from derive.verify.questions import Bound, Equal
+from derive.verify.questions import Equal
 
-MOST_CASES = 64  # combinations of `values`, times members
 EQUAL_RANGE = (sympy.Integer(-3), sympy.Integer(3))  # default range of a free variable in an equation
-SLOPE_RANGE = (sympy.Rational(1, 2), 2)  # the drawn ∂ℓ/∂(argument) of an unspecified loss
-RELATIONS = {"<": "<", ">": ">", r"\lt": "<", r"\gt": ">", r"\le": "<=", r"\leq": "<=", r"\leqslant": "<=",
-             r"\ge": ">=", r"\geq": ">=", r"\geqslant": ">="}
-_FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
-
-
-@dataclass(frozen=True)
-class Spec:
-    """Everything a claims file says about one claim's formula, parsed but not yet evaluated."""
-
-    formula: Formula
-    model: Model | None = None
-    semantics: str = "full"
-    aliases: dict = field(default_factory=dict)
-    variables: tuple = ()
-    domain: dict = field(default_factory=dict)  # variable or quantity (LaTeX) -> (low, high), numbers or ±"inf"
-    values: dict = field(default_factory=dict)  # index name -> list of whole numbers
-    definitions: dict = field(default_factory=dict)  # base key -> Definition
-    dots: Formula | None = None
-    loss: tuple | None = None  # (symbol Formula, argument Formula)
-
-
-def context_of(spec: Spec) -> Context:
-    variables = {key: variable_symbol(key.lstrip("\\")) for key in spec.variables}
-    table = SymbolTable(spec.model, spec.aliases, variables)
-    loss = None
-    if spec.loss is not None:
-        symbol, argument = spec.loss
-        slope = LatexSymbol(r"\frac{\partial %s}{\partial %s}" % (symbol.text.strip(), argument.text.strip()))
-        loss = Loss(text_of(symbol.tree.children[0]), argument, slope)
-    return Context(table, dict(spec.definitions), spec.dots, loss)
-
-
-def environments(values: dict) -> list[dict]:
-    """Every combination of the listed values, in order."""
-    names = list(values)
-    lists = [v if isinstance(v, list) else [v] for v in values.values()]
-    count = 1
-    for items in lists:
-        count *= len(items)
-    if count > MOST_CASES:
-        raise NotationError(f"values give {count} combinations; the limit is {MOST_CASES}")
-    return [dict(zip(names, combination)) for combination in itertools.product(*lists)]
+__all__ = ["Spec", "read", "question", "definition", "reference_member"]
 
 
 def _computes(tree, context: Context) -> bool:
-    """Does this member hold something only the engine can compute (∂, δ, a defined term)?"""
+    """Does this member hold something only the engine can compute (∂, δ, an extremum, a defined term)?"""
     for node in tree.iter_subtrees():
-        if node.data in ("partial", "partial_operator", "adjoint"):
+        if node.data in ("adjoint", "extremum") or derivatives.is_derivative(context, node):
             return True
         if node.data in ("name", "style", "decorated") and base_key(node) in context.definitions:
             return True
     return False
 
 
-def _check_finite(value, formula: Formula, node) -> None:
-    for entry in (value if is_matrix(value) else [value]):
-        if isinstance(entry, sympy.Basic) and entry.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
-            raise NotationError("the formula divides by zero or is infinite", node.meta.start_pos, formula)
-
-
-def _fit(hand, reference, formula: Formula, node):
-    """The hand value with the reference's shape: a lone 0 stands for a zero matrix; other shapes must agree."""
+def _fit(hand, reference, formula: Formula, node, context: Context):
+    """The hand value with the reference's shape: a lone 0 stands for a zero matrix, a column (a vector gate) for
+    its diagonal matrix; other shapes must agree, and a matrix-vector product has two readings, so it is refused."""
     if shape(hand) == shape(reference):
         return hand
     if not is_matrix(hand) and hand == 0:
         return sympy.zeros(*shape(reference))
     (r1, c1), (r2, c2) = shape(hand), shape(reference)
-    hint = "; for a diagonal matrix write \\mathrm{diag}(...)" if c1 == 1 and r1 == r2 == c2 else ""
+    text = " ".join(formula.text[node.meta.start_pos:node.meta.end_pos].split())
+    if c1 == 1 and r1 == r2 == c2:
+        found = matrix_vector_of(context, node)
+        if found:
+            matrix, vector = found
+            raise ShapeMismatchError(
+                f"this side is a column ({r1}×1) and the reference side a {r2}×{c2} matrix; the matrix times a column "
+                f"{matrix} {vector} reads as a matrix in two ways: {matrix} \\mathrm{{diag}}({vector}) or "
+                f"\\mathrm{{diag}}({matrix} {vector}); write the one you mean", node.meta.start_pos, formula)
+        context.notes[f"{text} is a column at n = {r1}, the other side a matrix: read as \\mathrm{{diag}}({text})"] = True
+        return sympy.diag(*hand)
     raise ShapeMismatchError(f"the two sides have different shapes: this side is {r1}×{c1}, the reference side is "
-                             f"{r2}×{c2}{hint}", node.meta.start_pos, formula)
+                             f"{r2}×{c2}", node.meta.start_pos, formula)
 
 
 def _check_times(values: list, formula: Formula) -> None:
@@ -122,26 +86,34 @@ def _labels(env: dict, varying: list, line: str, value) -> list[str]:
     return [", ".join(head + [f"entry {k + 1}"]) for k in range(count)]
 
 
-def question(spec: Spec):
-    """The Equal or Bound that checks the claim; NotationError (with a position) when it cannot be read."""
+def read(spec: Spec) -> tuple:
+    """(the Equal, Bound or NormBound that checks the claim, the readings the engine chose); NotationError (with a
+    position) when it cannot be read."""
     tree = spec.formula.tree
     members = [c for c in tree.children if isinstance(c, lark.Tree)]
     relations = [str(c) for c in tree.children if isinstance(c, lark.Token)]
     if not relations:
         raise NotationError("a claim is an equation (a = b) or a bound (a \\le b); this formula has no relation",
                             0, spec.formula)
-    context = context_of(spec)
+    context = make_context(spec)
     if all(r == "=" for r in relations):
-        return _equal(spec, context, members)
-    if len(relations) == 1:
-        return _bound(spec, context, members, RELATIONS[relations[0]])
-    raise NotationError("a chain of relations must be all '=' (a = b = c); a bound has one relation",
-                        0, spec.formula)
+        built = _equal(spec, context, members)
+    elif "=" not in relations:
+        built = bounds.bound(spec, context, members, [bounds.RELATIONS[r] for r in relations])
+    else:
+        raise NotationError("a chain of relations is all '=' (a = b = c) or all bounds (a \\le b \\le c)",
+                            0, spec.formula)
+    return built, tuple(context.notes)
+
+
+def question(spec: Spec):
+    """The Equal, Bound or NormBound that checks the claim (see `read`)."""
+    return read(spec)[0]
 
 
 def reference_member(spec: Spec, context: Context | None = None) -> int:
     """Which member of an equation the engine computes: the first, unless only the last holds ∂, δ or a defined term."""
-    context = context or context_of(spec)
+    context = context or make_context(spec)
     members = [c for c in spec.formula.tree.children if isinstance(c, lark.Tree)]
     last = len(members) - 1
     return 0 if _computes(members[0], context) or not _computes(members[last], context) else last
@@ -162,11 +134,11 @@ def _equal(spec: Spec, context: Context, members: list) -> Equal:
         full = readers[Semantics.FULL].evaluate(formula, members[reference], env)
         truncated = readers[Semantics.TRUNCATED].evaluate(formula, members[reference], env) \
             if model is not None and model.gates else full
-        _check_finite(full, formula, members[reference])
-        _check_finite(truncated, formula, members[reference])
+        check_finite(full, formula, members[reference])
+        check_finite(truncated, formula, members[reference])
         for position, k in enumerate(hands, 2):
-            hand = _fit(hand_reader.evaluate(formula, members[k], env), full, formula, members[k])
-            _check_finite(hand, formula, members[k])
+            hand = _fit(hand_reader.evaluate(formula, members[k], env), full, formula, members[k], context)
+            check_finite(hand, formula, members[k])
             hand_values.append(hand)
             full_values.append(full)
             truncated_values.append(truncated)
@@ -179,92 +151,47 @@ def _equal(spec: Spec, context: Context, members: list) -> Equal:
         labels = tuple(labels)
     differs = (sympy.Matrix(stack(full)) != sympy.Matrix(stack(truncated)))
     symbols = set().union(*[getattr(v, "free_symbols", set()) for v in (hand, full, truncated)])
-    deltas = adjoints.adjoint_names(symbols)
+    extra, horizon = _backward_pass(spec, symbols)
     return Equal(hand, full, model, truncated=truncated if differs else None,
-                 extra=binder if deltas else None, canonical=_canonical(model, full, hand),
-                 labels=labels, domain=_domain(spec, context, symbols, EQUAL_RANGE, bound=False))
+                 extra=extra, canonical=_canonical(model, full, hand, horizon),
+                 labels=labels, domain=domain(spec, context, symbols, EQUAL_RANGE, bound=False))
 
 
-def _canonical(model: Model | None, reference, hand):
-    """For a reference that is an adjoint δq^t: expand the adjoints down to those the hand side is written in."""
+def _backward_pass(spec: Spec, symbols):
+    """(the binder of δ and Δ symbols, the last step of the loss) when the claim has any; the loss ends at
+    step T when `values` gives T, else at the last step the claim names."""
+    backward = adjoints.backward_symbols(symbols)
+    if not backward:
+        return None, None
+    absolute = [q for q in map(quantity_of, symbols) if q is not None and q.absolute and q.time is not None]
+    if any(quantity_of(s).time is None for s in backward) and not absolute:
+        raise NotationError("a parameter's adjoint such as \\delta W_z sums over the steps of the trajectory, from "
+                            "step 1 to its end T: give the times values (values = { T = 3 })", 0, spec.formula)
+    given = spec.values.get("T") if absolute and isinstance(spec.values.get("T"), int) else None
+    latest = max((q.time for q in absolute), default=0)
+    if given is not None and not latest - 1 <= given <= latest + 1:
+        raise NotationError(f"the loss ends at step T = {given}, but the claim names steps up to {latest}; "
+                            f"write the steps near the end of the sequence", 0, spec.formula)
+    return functools.partial(binder, horizon=given), (given if given is not None else latest) if absolute else None
+
+
+def _canonical(model: Model | None, reference, hand, horizon: int | None):
+    """For a reference of adjoints (δq^t, δW): expand them by the chain rule, down to the adjoints the hand side
+    is written in, for the proof."""
     if model is None:
         return None
     infos = {quantity_of(s) for s in getattr(reference, "free_symbols", ())}
-    if not infos or None in infos or any(not i.adjoint or i.absolute for i in infos):
+    if not infos or None in infos or any(not i.adjoint for i in infos):
         return None
-    if any(i.name == model.state[-1] for i in infos):
-        return None  # δh also carries the loss's own Δ; it is not expanded
+    names = sorted({(i.name, i.time, i.absolute) for i in infos}, key=lambda n: (n[0], n[1] is None, n[1] or 0))
+    if any(time is None for _, time, _ in names) and horizon is None:
+        return None
     keep = {s for s in getattr(hand, "free_symbols", ()) if quantity_of(s) is not None and quantity_of(s).adjoint}
 
     def expand(expr):
-        return adjoints.expand_until(expr, model, keep)
+        return adjoints.expand_until(adjoints.expand_rule(expr, model, names, horizon), model, keep)
 
     return expand
-
-
-def _number(value, name: str, formula: Formula):
-    if isinstance(value, str) and value.strip().lstrip("+-") in ("inf", "oo", "infinity"):
-        return -sympy.oo if value.strip().startswith("-") else sympy.oo
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        raise NotationError(f"domain of {name}: the ends are numbers, or \"-inf\" and \"inf\"", 0, formula)
-    if value in (float("inf"), float("-inf")):
-        return sympy.oo if value > 0 else -sympy.oo
-    fraction = Fraction(str(value))
-    return sympy.Rational(fraction.numerator, fraction.denominator)
-
-
-def _domain(spec: Spec, context: Context, symbols: set, default, bound: bool) -> tuple:
-    """(symbol, low, high) for the symbols no trajectory binds (declared variables, the loss's slope) and
-    for the quantities `domain` narrows. In a bound a variable without a range ranges over all reals and a
-    model quantity over the values its equations give it (derive.verify.ranges).
-    """
-    given = {}
-    reader = Reader(context, spec.semantics)
-    for key, (low, high) in spec.domain.items():
-        value = reader.evaluate(parse(key, f"domain key {key}"))
-        if not isinstance(value, sympy.Symbol):
-            raise NotationError(f"domain key {key} must name one symbol", 0, spec.formula)
-        given[value] = (_number(low, key, spec.formula), _number(high, key, spec.formula))
-    result = []
-    slope = context.loss.slope if context.loss else None
-    for symbol in sorted_symbols(symbols):
-        if symbol == slope:
-            result.append((symbol, *SLOPE_RANGE))
-        elif symbol in given or quantity_of(symbol) is None:
-            low, high = given.get(symbol, default)
-            if not bound and not (low.is_finite and high.is_finite):
-                raise NotationError(f"the variable {symbol} of an equation needs a finite range", 0, spec.formula)
-            if not low < high:
-                raise NotationError(f"the range of {symbol} is empty: [{low}, {high}]", 0, spec.formula)
-            result.append((symbol, low, high))
-    return tuple(result)
-
-
-def _basic(value):
-    """A value of a formula as a SymPy object (a formula's plain Python integer becomes an Integer)."""
-    return sympy.Integer(value) if isinstance(value, int) else value
-
-
-def _bound(spec: Spec, context: Context, members: list, relation: str) -> Bound:
-    formula, model = spec.formula, spec.model
-    envs = environments(spec.values)
-    if len(envs) != 1:
-        raise NotationError("a bound is checked at one set of values; give each index one value", 0, formula)
-    reader = Reader(context, spec.semantics)
-    left, right = (reader.evaluate(formula, member, envs[0]) for member in members)
-    for value, member in ((left, members[0]), (right, members[1])):
-        if is_matrix(value):
-            raise ShapeMismatchError("a bound compares scalars; this side is a matrix", member.meta.start_pos, formula)
-        _check_finite(value, formula, member)
-    left, right = _basic(left), _basic(right)
-    if right.free_symbols and not left.free_symbols:
-        left, right, relation = right, left, _FLIP[relation]
-    if right.free_symbols:
-        raise NotationError("one side of a bound must be a number", members[1].meta.start_pos, formula)
-    if adjoints.adjoint_names(left.free_symbols):
-        raise NotationError("a bound on an adjoint δq is not part of the notation", 0, formula)
-    return Bound(left, relation, right, _domain(spec, context, left.free_symbols, (-sympy.oo, sympy.oo), bound=True),
-                 model)
 
 
 def definition(key: Formula, formula: Formula) -> tuple[str, Definition]:

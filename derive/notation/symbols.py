@@ -13,6 +13,7 @@ convention). A bias is never added implicitly: write `+ b_f`. The RNN's
 """
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 import lark
@@ -20,6 +21,7 @@ import sympy
 
 from derive import rules
 from derive.errors import NotationError, UnknownSymbolError
+from derive.exact.adjoints import LOSS_WEIGHT
 from derive.models import Model
 from derive.notation.parser import position, text_of
 from derive.notation.values import base_key
@@ -63,6 +65,8 @@ class SymbolTable:
             for name in list(model.inputs) + list(model.equations):
                 self.entries[notation_key(name)] = Entry("quantity", name, timed=bool(model.state))
             self._add_split_weights(model)
+            if model.state:  # Δ^t = ∂L^t/∂y^t, the loss's own term at step t (derive.exact.adjoints)
+                self.entries[r"\Delta"] = Entry("loss weight", LOSS_WEIGHT, timed=True)
         # The functions of derive.rules, and diag (written \mathrm{diag}(v) or \operatorname{diag}(v)).
         for spelling, function in {**rules.by_spelling(), "diag": "diag"}.items():
             self.entries[spelling] = Entry("function", function)
@@ -114,7 +118,21 @@ class SymbolTable:
         upright = [word for rule in rules.FUNCTIONS.values() for word in rule.words] + ["diag"]
         return ", ".join(dict.fromkeys(shown)) + " (and, upright, " + ", ".join(f"\\mathrm{{{w}}}" for w in upright) + ")"
 
-    def unknown(self, spelled: str, position=None, formula=None, hint: str = "") -> UnknownSymbolError:
+    def nearest(self, key: str) -> list[str]:
+        """The known symbols spelled most like `key` (difflib), as the list of known symbols shows them."""
+        keys = list(self.entries) + list(self.aliases)
+        close = difflib.get_close_matches(key, keys, n=3, cutoff=0.6)
+        if not close and key.startswith("\\"):
+            close = difflib.get_close_matches(key, keys, n=3, cutoff=0.5)
+        return [_display(k, self.entries[k]) if k in self.entries else k for k in close]
+
+    def unknown(self, spelled: str, position=None, formula=None, hint: str = "", key: str | None = None
+                ) -> UnknownSymbolError:
+        """The error for an unknown symbol: the nearest known ones, or (none being near) every symbol known."""
+        near = self.nearest(key or spelled)
+        if near:
+            return UnknownSymbolError(f"unknown symbol {spelled}{hint}; did you mean {' or '.join(near)}?",
+                                      position, formula)
         return UnknownSymbolError(f"unknown symbol {spelled}{hint}; {self.model_name} knows: {self.known()}",
                                   position, formula)
 
@@ -153,11 +171,12 @@ class DefinitionTable(SymbolTable):
                 return entry, key != base
         return entry, used
 
-    def unknown(self, spelled: str, position=None, formula=None, hint: str = "") -> UnknownSymbolError:
+    def unknown(self, spelled: str, position=None, formula=None, hint: str = "", key: str | None = None
+                ) -> UnknownSymbolError:
         base, label = self._asked
         reason = self.model.unknown(spelled, [f"{base}_{label}", base] if label else [base]) if base else None
         return UnknownSymbolError(reason, position, formula) if reason else \
-            super().unknown(spelled, position, formula, hint)
+            super().unknown(spelled, position, formula, hint, key)
 
 
 def written_key(node, formula, label: str) -> tuple[str, bool]:

@@ -82,10 +82,21 @@ def base_key(primary) -> str:
 
 
 def is_transpose(suparg) -> bool:
+    """^T, ^\\top, ^{T}, ^{\\top}."""
+    return is_top(suparg) or _leaf(suparg) == "T"
+
+
+def is_top(suparg) -> bool:
+    """^\\top or ^{\\top}: a transpose whatever T stands for."""
+    leaf = _leaf(suparg)
+    return isinstance(leaf, lark.Token) and leaf.type == "TOP"
+
+
+def _leaf(suparg):
     leaf = simple(suparg) if isinstance(suparg, lark.Tree) else suparg
     if isinstance(leaf, lark.Tree) and leaf.data == "name":
         leaf = leaf.children[0]
-    return isinstance(leaf, lark.Token) and (leaf.type == "TOP" or str(leaf) == "T")
+    return leaf
 
 
 def is_matrix(value) -> bool:
@@ -94,5 +105,10 @@ def is_matrix(value) -> bool:
 
 def shape(value) -> tuple:
     return value.shape if is_matrix(value) else (1, 1)
+
+
+def is_column(value) -> bool:
+    """A column of more than one entry (a vector gate, σ'(z) at n > 1)."""
+    return is_matrix(value) and value.shape[1] == 1 and value.shape[0] > 1
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 
 from derive.evidence import (ERROR_DIGITS, VALUE_DIGITS, BoundCounterexample, BoundEvidence, Certificate,
-                             EqualAtPoints, Extremum, Measurements, decimal, scientific)
+                             ChainEvidence, EqualAtPoints, Extremum, Measurements, NormEvidence, decimal, scientific)
 from derive.report.latex import escape
 
 LONGEST_FORMULA = 2400  # characters of LaTeX; longer expressions are left to report.json
@@ -110,6 +110,35 @@ def _(evidence: BoundEvidence, figures: dict) -> list[str]:
                      r"\begin{itemize}\setlength{\itemsep}{0pt}" +
                      "".join(r"\item %s: %s" % (escape(method), escape(why)) for method, why in evidence.tried) +
                      r"\end{itemize}")
+    return lines
+
+
+@evidence_lines.register
+def _(evidence: NormEvidence, figures: dict) -> list[str]:
+    relation = {"<=": r"\le", "<": "<"}[evidence.relation]
+    lines = [r"\field{Engine's question}" + formula(r"%s \;%s\; %s" % (evidence.left, relation, evidence.right))]
+    if evidence.proof:
+        lines.append(r"\field{Proof}" + r"\begin{itemize}\setlength{\itemsep}{0pt}" +
+                     "".join(r"\item " + escape(step) for step in evidence.proof) + r"\end{itemize}")
+    values = r"left side $= %s$, right side $= %s$" % (number(evidence.left_value), number(evidence.right_value))
+    if evidence.confirmed:
+        lines.append(r"\field{Counterexample}at " + point(evidence.point) + ": " + values +
+                     r" (a violation beyond rounding, confirmed at %d digits)." % (evidence.digits + 20))
+    else:
+        lines.append(r"\field{Search}%d seeded points at %d digits found no violation; the closest was at %s: %s." % (
+            evidence.points, evidence.digits, point(evidence.point), values))
+        if not evidence.proof:
+            lines.append(r"\field{Undecided}no proof from the known inequalities, and no counterexample; "
+                         r"sampling alone never decides that a bound holds.")
+    return lines
+
+
+@evidence_lines.register
+def _(evidence: ChainEvidence, figures: dict) -> list[str]:
+    lines = []
+    for k, link in enumerate(evidence.links, 1):
+        lines.append(r"\field{Link %d}%s, %s." % (k, escape(str(link.status)), escape(str(link.method))))
+        lines.extend(evidence_lines(link.evidence, figures))
     return lines
 
 

@@ -78,7 +78,8 @@ def _counts(results) -> str:
     counts = {}
     for _, verdict in results:
         counts[verdict.status] = counts.get(verdict.status, 0) + 1
-    parts = [f"{counts.get(status, 0)} {_VERDICT[status]}" for status in _VERDICT]
+    parts = [f"{counts.get(status, 0)} {_VERDICT[status]}" for status in _VERDICT
+             if status != Status.UNDECIDED or counts.get(status)]
     return f"{len(results)} claims: " + ", ".join(parts) + "."
 
 
@@ -90,7 +91,8 @@ def _claim_section(claim, verdict, figures: dict) -> str:
     label = "As printed" if claim.verbatim else "Transcribed"
     lines.append(r"\field{%s}" % label + formula(claim.printed))
     lines.append(r"\field{Reading}" + escape(claim.reading))
-    lines.append(r"\field{Verdict}%s, %s." % (_VERDICT[verdict.status], _METHOD[verdict.method]))
+    how = "neither proved nor refuted" if verdict.status == Status.UNDECIDED else _METHOD[verdict.method]
+    lines.append(r"\field{Verdict}%s, %s." % (_VERDICT[verdict.status], how))
     lines.extend(evidence_lines(verdict.evidence, figures))
     return "\n".join(lines)
 

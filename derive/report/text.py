@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import functools
 
-from derive.evidence import (ERROR_DIGITS, BoundCounterexample, BoundEvidence, Certificate, EqualAtPoints, Extremum,
-                             Measurements, Verdict, decimal)
+from derive.evidence import (ERROR_DIGITS, BoundCounterexample, BoundEvidence, Certificate, ChainEvidence,
+                             EqualAtPoints, Extremum, Measurements, NormEvidence, Verdict, decimal)
 from derive.rules import Semantics, Status
 from derive.terminal import plain
 
@@ -72,6 +72,22 @@ def _(evidence: BoundEvidence, status: Status) -> str:
         where = ", ".join(f"{k} = {decimal(v)}" for k, v in found.point)
         return f"fails at {where}: {decimal(found.value)} vs bound {decimal(found.bound)}"
     return "undecided: " + "; ".join(f"{method}: {why}" for method, why in evidence.tried[-2:])
+
+
+@line.register
+def _(evidence: NormEvidence, status: Status) -> str:
+    values = f"left {decimal(evidence.left_value)} vs right {decimal(evidence.right_value)}"
+    if evidence.proof:
+        return f"proved by {', '.join(dict.fromkeys(step.split(':')[0] for step in evidence.proof))}"
+    if evidence.confirmed:
+        return f"counterexample: {values}"
+    return f"no proof, no counterexample at {evidence.points} points (closest: {values})"
+
+
+@line.register
+def _(evidence: ChainEvidence, status: Status) -> str:
+    return "; ".join(f"link {k} {link.status}: {line(link.evidence, link.status)}"
+                     for k, link in enumerate(evidence.links, 1))
 
 
 @line.register

@@ -120,6 +120,10 @@ def _show(expr, model, aliases) -> str:
     return in_notation(readable(expr, model) if model is not None else expr, aliases)
 
 
+def _factors(factors: Counter, model, aliases) -> tuple:
+    return tuple(_show(f ** k, model, aliases) for f, k in sorted(factors.items(), key=lambda i: str(i[0])))
+
+
 def _words(factors: Counter, model, aliases) -> str:
     return ", ".join(f"${_show(f ** k, model, aliases)}$" for f, k in sorted(factors.items(), key=lambda i: str(i[0])))
 
@@ -142,23 +146,20 @@ def _path_names(reference, model: Model | None) -> dict:
     return names
 
 
-def align(hand, exact, model: Model | None, aliases: dict | None = None) -> tuple[TermPair, ...]:
-    """The terms of a scalar hand formula paired with those of the exact result (empty for matrices or huge sides)."""
+def pair_terms(hand, exact, model: Model | None) -> list[tuple]:
+    """(kind, hand Term or None, exact Term or None) for a scalar hand formula against the exact result
+    (empty for matrices or huge sides): the pairing `align` writes out."""
     if isinstance(hand, sympy.MatrixBase) or isinstance(exact, sympy.MatrixBase):
-        return ()
+        return []
     hand_terms, exact_terms = terms_of(normal_form(hand, model)), terms_of(normal_form(exact, model))
     if len(hand_terms) > MOST_TERMS or len(exact_terms) > MOST_TERMS:
-        return ()
-    paths = _path_names(exact, model)
-    pairs: list[TermPair] = []
-    left = list(hand_terms)
-    unmatched = []
+        return []
+    pairs, left, unmatched = [], list(hand_terms), []
     for term in exact_terms:
         same = next((h for h in left if sympy.expand(h.expr - term.expr) == 0), None)
         if same is not None:
             left.remove(same)
-            pairs.append(TermPair("agrees", _show(same.expr, model, aliases), _show(term.expr, model, aliases),
-                                  paths.get(sympy.srepr(term.expr), "")))
+            pairs.append(("agrees", same, term))
         else:
             unmatched.append(term)
     for term in unmatched:
@@ -166,17 +167,30 @@ def align(hand, exact, model: Model | None, aliases: dict | None = None) -> tupl
         common = _shared(best, term) if best is not None else 0
         if best is not None and common * 2 >= max(sum(term.factors.values()), sum(best.factors.values()), 1):
             left.remove(best)
-            wrong, right = best.factors - term.factors, term.factors - best.factors
-            note = (f"{_words(wrong, model, aliases) or 'no factor'} where the exact term has "
-                    f"{_words(right, model, aliases) or 'none'}")
-            if best.coefficient != term.coefficient:
-                note += f" (coefficient ${sympy.latex(best.coefficient)}$ for ${sympy.latex(term.coefficient)}$)"
-            pairs.append(TermPair("wrong factor", _show(best.expr, model, aliases), _show(term.expr, model, aliases),
-                                  note))
+            pairs.append(("wrong factor", best, term))
         else:
-            pairs.append(TermPair("missing", "", _show(term.expr, model, aliases),
-                                  paths.get(sympy.srepr(term.expr), "")))
-    pairs += [TermPair("extra", _show(h.expr, model, aliases), "", "") for h in left]
+            pairs.append(("missing", None, term))
+    return pairs + [("extra", h, None) for h in left]
+
+
+def align(hand, exact, model: Model | None, aliases: dict | None = None) -> tuple[TermPair, ...]:
+    """The terms of a scalar hand formula paired with those of the exact result, in the claim's notation."""
+    paths = _path_names(exact, model) if not isinstance(exact, sympy.MatrixBase) else {}
+    pairs = []
+    for kind, mine, theirs in pair_terms(hand, exact, model):
+        shown_hand = _show(mine.expr, model, aliases) if mine is not None else ""
+        shown_exact = _show(theirs.expr, model, aliases) if theirs is not None else ""
+        path = paths.get(sympy.srepr(theirs.expr), "") if theirs is not None else ""
+        if kind != "wrong factor":
+            pairs.append(TermPair(kind, shown_hand, shown_exact, path))
+            continue
+        wrong, right = mine.factors - theirs.factors, theirs.factors - mine.factors
+        note = (f"{_words(wrong, model, aliases) or 'no factor'} where the exact term has "
+                f"{_words(right, model, aliases) or 'none'}")
+        if mine.coefficient != theirs.coefficient:
+            note += f" (coefficient ${sympy.latex(mine.coefficient)}$ for ${sympy.latex(theirs.coefficient)}$)"
+        pairs.append(TermPair(kind, shown_hand, shown_exact, note, _factors(wrong, model, aliases),
+                              _factors(right, model, aliases)))
     return tuple(pairs)
 
 
@@ -185,4 +199,4 @@ def slopes_as_values(expr):
     return expr.replace(lambda e: isinstance(e, Slope), lambda e: e.value())
 
 
-__all__ = ["align", "normal_form", "terms_of", "slopes_as_values", "FUNCTIONS"]
+__all__ = ["align", "pair_terms", "normal_form", "terms_of", "slopes_as_values", "FUNCTIONS"]

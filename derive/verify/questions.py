@@ -91,6 +91,6 @@ class Experiment:
 
 @functools.singledispatch
 def verify(question, settings: Settings = Settings()):
-    """The Verdict (derive.evidence) on `question`: Equal, Bound or Experiment."""
+    """The Verdict (derive.evidence) on `question`: Equal, Bound, NormBound (derive.verify.norms) or Experiment."""
     raise VerificationError(f"no verifier for questions of type {type(question).__name__}; "
-                            f"use Equal, Bound or Experiment")
+                            f"use Equal, Bound, NormBound or Experiment")

@@ -113,8 +113,9 @@ def _limit(name: str, end) -> object:
 def _apply(name: str, x: Range) -> Range:
     rule = FUNCTIONS[name]
     if not rule.increasing:
-        low, high = rule.range
-        return Range(sympy.sympify(low), sympy.sympify(high))
+        # Not monotone: only the function's whole range is known, taken closed where finite (sech reaches 1).
+        low, high = map(sympy.sympify, rule.range)
+        return Range(low, high, not low.is_infinite, not high.is_infinite)
     low = _limit(name, x.low) if x.low.is_infinite else rule.sympy(x.low)
     high = _limit(name, x.high) if x.high.is_infinite else rule.sympy(x.high)
     return Range(low, high, x.low_attained and not x.low.is_infinite, x.high_attained and not x.high.is_infinite)

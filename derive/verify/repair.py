@@ -30,17 +30,23 @@ from derive.errors import DeriveError
 from derive.evidence import Correction, EqualAtPoints
 from derive.notation import edits as edit_kinds
 from derive.notation.parser import parse
-from derive.notation.statement import Spec, context_of, environments, question, reference_member
+from derive.notation.spec import Spec, context, environments
+from derive.notation.statement import question, reference_member
 from derive.notation.values import base_key
 from derive.rules import Semantics, Status
-from derive.verify.alignment import align
+from derive.exact.collapse import readable
+from derive.notation.printer import in_notation
+from derive.notation.reader import Reader
+from derive.verify.alignment import align, normal_form, pair_terms, terms_of
 from derive.verify.questions import Equal, Settings, verify
 
 MOST_CANDIDATES = 600  # edits verified per claim
 MOST_EDITS = 2  # edits combined in one member's fix
 MOST_ADDED_TERMS = 4  # a correction that adds more terms than this is no longer the author's formula
 SCREEN_POINTS = 8  # points of the quick check of a candidate
-KINDS = ("function", "time", "relation", "number", "quantity", "transpose", "swap", "range", "drop", "terms")
+KINDS = ("function", "time", "relation", "number", "quantity", "transpose", "swap", "range", "drop", "factor",
+         "terms")
+REPLACEMENTS = ("factor", "terms")  # the alignment's edits: a whole factor replaced, terms added
 
 
 class Budget:
@@ -61,18 +67,27 @@ class Budget:
 class Screened:
     status: Status | None  # None: the candidate cannot be read
     error: object = None  # the largest relative difference from the full result, at the points
+    vacuous: bool = False  # the exact side is 0: an edit that made the claim say 0 = 0 repairs nothing
 
 
 def screen(spec: Spec, settings: Settings) -> Screened:
     """A candidate's verdict at a few points, without a proof."""
     try:
-        verdict = verify(question(spec), dataclasses.replace(settings, points=SCREEN_POINTS, screening=True))
+        asked = question(spec)
+        verdict = verify(asked, dataclasses.replace(settings, points=SCREEN_POINTS, screening=True))
     except (DeriveError, ArithmeticError, ValueError, TypeError, RecursionError):
         return Screened(None)
     error = None
     if isinstance(verdict.evidence, EqualAtPoints):
         error = verdict.evidence.comparison(Semantics.FULL).max_relative_error
-    return Screened(verdict.status, error)
+    return Screened(verdict.status, error, _zero(getattr(asked, "full", None)))
+
+
+def _zero(exact) -> bool:
+    if exact is None:
+        return False
+    entries = list(exact) if isinstance(exact, sympy.MatrixBase) else [exact]
+    return all(sympy.sympify(entry) == 0 for entry in entries)
 
 
 @dataclass(frozen=True)
@@ -84,6 +99,7 @@ class SubClaim:
     offset: int
     hand_start: int
     end: int  # where the member ends in the claim's text
+    reference: tuple = ()  # (start, end) of the reference member in the claim's text (an equation's)
 
     def hand_terms(self) -> list[str]:
         """The defined terms (A_t, ...) its hand member uses."""
@@ -103,25 +119,98 @@ def _sub_claims(spec: Spec):
         return
     members = [c for c in tree.children if isinstance(c, lark.Tree)]
     reference = reference_member(spec)
-    prefix = text[members[reference].meta.start_pos:members[reference].meta.end_pos] + " = "
+    span = (members[reference].meta.start_pos, members[reference].meta.end_pos)
+    prefix = text[span[0]:span[1]] + " = "
     for k, member in enumerate(members):
         if k != reference:
             start, end = member.meta.start_pos, member.meta.end_pos
             sub = dataclasses.replace(spec, formula=parse(prefix + text[start:end], spec.formula.label))
-            yield SubClaim(sub, start - len(prefix), len(prefix), end)
+            yield SubClaim(sub, start - len(prefix), len(prefix), end, span)
 
 
-def _term_edits(sub: SubClaim) -> list:
-    """Terms of the exact result the hand member lacks, added in the claim's notation: all at once, then each."""
+def _alignment_edits(sub: SubClaim, terms: bool) -> list:
+    """Edits the term alignment suggests for a scalar hand member: a missing factor put into its term, a wrong
+    factor or a wrong term replaced by the exact one, missing terms added (these only for a claim at one value
+    of its indices: terms read at one value of k are not those of another)."""
     try:
         read = question(sub.spec)
     except DeriveError:
         return []
     if not isinstance(read, Equal) or isinstance(read.hand, sympy.MatrixBase):
         return []
-    missing = [pair for pair in align(read.hand, read.full, read.model, sub.spec.aliases) if pair.kind == "missing"]
-    if len(missing) > MOST_ADDED_TERMS:
-        return []
+    pairs = pair_terms(read.hand, read.full, read.model)
+    summands = _summands(sub)
+    found = []
+    for kind, mine, theirs in pairs:
+        if kind == "wrong factor":
+            found += _factor_edits(sub, summands, mine, theirs)
+    extra = [mine for kind, mine, _ in pairs if kind == "extra"]
+    missing = [theirs for kind, _, theirs in pairs if kind == "missing"]
+    for mine in extra:  # a term the author got wrong as a whole: put a missing one in its place
+        for node in _summand_of(summands, mine):
+            found += [edit_kinds.Edit("factor", ((node.meta.start_pos, node.meta.end_pos, _shown(sub, theirs)),),
+                                      f"${_text(sub, node)}$ should be ${_shown(sub, theirs)}$") for theirs in missing]
+    shown = align(read.hand, read.full, read.model, sub.spec.aliases)
+    missing_pairs = [pair for pair in shown if pair.kind == "missing"]
+    if terms and 0 < len(missing_pairs) <= MOST_ADDED_TERMS:
+        found += _term_edits(sub, missing_pairs)
+    return found
+
+
+def _text(sub: SubClaim, node) -> str:
+    return sub.spec.formula.text[node.meta.start_pos:node.meta.end_pos]
+
+
+def _shown(sub: SubClaim, term) -> str:
+    return in_notation(readable(term.expr, sub.spec.model), sub.spec.aliases)
+
+
+def _summands(sub: SubClaim) -> list:
+    """(summand node, its terms in the normal form) for each summand of the hand member, read at one value."""
+    members = [c for c in sub.spec.formula.tree.children if isinstance(c, lark.Tree)]
+    hand = members[-1]
+    nodes = [c for c in hand.children if isinstance(c, lark.Tree)] if hand.data == "sum" else [hand]
+    ctx = context(sub.spec)
+    reader = Reader(ctx, sub.spec.semantics)
+    env = environments(sub.spec.values)[0] if sub.spec.values else {}
+    found = []
+    for node in nodes:
+        try:
+            value = reader.evaluate(sub.spec.formula, node, env)
+        except (DeriveError, ArithmeticError, ValueError, TypeError):
+            continue
+        if not isinstance(value, sympy.MatrixBase):
+            found.append((node, terms_of(normal_form(value, sub.spec.model))))
+    return found
+
+
+def _summand_of(summands: list, term) -> list:
+    """The summand nodes whose terms hold `term`."""
+    return [node for node, terms in summands if any(sympy.expand(t.expr - term.expr) == 0 for t in terms)]
+
+
+def _factor_edits(sub: SubClaim, summands: list, mine, theirs) -> list:
+    """For a term with a factor missing or wrong: the missing factors multiplied into its summand, or one of
+    the summand's factors replaced by the exact one."""
+    missing, wrong = theirs.factors - mine.factors, mine.factors - theirs.factors
+    found = []
+    for node in _summand_of(summands, mine):
+        if missing and not wrong:
+            factor = " \\cdot ".join(_shown(sub, type(mine)(1, {f: k})) for f, k in missing.items())
+            end = node.meta.end_pos
+            found.append(edit_kinds.Edit("factor", ((end, end, f" \\cdot {factor}"),),
+                                         f"the factor ${factor}$ is missing from ${_text(sub, node)}$"))
+        if len(missing) == 1:
+            new = _shown(sub, type(mine)(1, missing))
+            for inner in node.iter_subtrees():
+                if inner.data == "hprod":
+                    found.append(edit_kinds.Edit("factor", ((inner.meta.start_pos, inner.meta.end_pos, new),),
+                                                 f"${_text(sub, inner)}$ should be ${new}$"))
+    return found
+
+
+def _term_edits(sub: SubClaim, missing: list) -> list:
+    """Terms of the exact result the hand member lacks, added in the claim's notation: all at once, then each."""
     text = sub.spec.formula.text
     end = len(text)
     start = sub.hand_start if text[sub.hand_start:].strip() == "0" else end  # "= 0" is replaced, not added to
@@ -151,12 +240,14 @@ def _candidates(sub: SubClaim, matrices: bool, terms: bool = True) -> list:
     Missing terms are offered only for a claim at one value of its indices (`terms`): terms read at one
     value of k are not those of another.
     """
-    table = context_of(sub.spec).table
-    found = [("latex", e) for e in edit_kinds.edits(sub.spec.formula, table, matrices)
-             if all(start >= sub.hand_start for start, _, _ in e.spans)]
+    table = context(sub.spec).table
+    edits = edit_kinds.edits(sub.spec.formula, table, matrices)
+    in_hand = [e for e in edits if all(start >= sub.hand_start for start, _, _ in e.spans)]
+    # The hand member's edits first; then the reference's own (an author can misprint ∂c_t/∂c_{t-1} too).
+    found = [("latex", e) for e in in_hand + [e for e in edits if e not in in_hand]]
     for key in sub.hand_terms():
         found += [(key, e) for e in edit_kinds.edits(sub.spec.definitions[key].formula, table, matrices)]
-    found += [("latex", e) for e in _term_edits(sub)] if terms else []
+    found += [("latex", e) for e in _alignment_edits(sub, terms)]
     return sorted(found, key=lambda item: KINDS.index(item[1].kind))  # stable: positions within a kind
 
 
@@ -193,9 +284,13 @@ class Fix:
 
 def _search(sub: SubClaim, screened: Spec, settings: Settings, budget: Budget, matrices: bool,
             steps: tuple = ()) -> Fix | None:
-    """The first edit that makes the member agree; else two edits that do; else one agreeing when truncated."""
+    """The first edit that makes the member agree; else two edits that do; else one agreeing when truncated.
+
+    Replacing a whole factor or adding terms (the alignment's edits) is the last resort: one or two
+    edits of symbols that make the member agree are preferred, since they keep the author's formula.
+    """
     base = screen(screened, settings)
-    fallback, near = None, []
+    fallback, replacement, near = None, None, []
     single = len(environments(sub.spec.values)) <= 1 if sub.spec.values else True
     for target, edit in _candidates(dataclasses.replace(sub, spec=screened), matrices, terms=single):
         if not budget.spend():
@@ -205,25 +300,38 @@ def _search(sub: SubClaim, screened: Spec, settings: Settings, budget: Budget, m
         except DeriveError:
             continue
         result = screen(candidate, settings)
+        if result.vacuous and not base.vacuous:
+            continue  # e.g. ∂E_k/∂x_{k+1} = 0 on both sides: true, but no longer the author's claim
+        if result.status in (Status.AGREES, Status.TRUNCATED) and screened is not sub.spec:
+            # it holds at the one value of the indices it was screened at: does it hold at all of them?
+            everywhere = screen(_apply(sub.spec, steps + ((target, edit),)), settings).status
+            result = dataclasses.replace(result, status=everywhere if everywhere != Status.AGREES or
+                                         result.status == Status.AGREES else result.status)
+        fix = Fix(sub, steps + ((target, edit),), result.status)
         if result.status == Status.AGREES:
-            return Fix(sub, steps + ((target, edit),), Status.AGREES)
-        if result.status == Status.TRUNCATED and fallback is None:
-            fallback = Fix(sub, steps + ((target, edit),), Status.TRUNCATED)
-        if result.error is not None and base.error is not None and result.error < base.error * 0.9:
+            if edit.kind not in REPLACEMENTS:
+                return fix
+            replacement = replacement or fix
+        elif result.status == Status.TRUNCATED and fallback is None:
+            fallback = fix
+        elif (edit.kind not in REPLACEMENTS and result.error is not None and base.error is not None
+              and result.error < base.error * 0.9):
             near.append((result.error, len(near), target, edit, candidate))
     # The edit that brings the member closest; near-ties (0.1 %) go to the earlier, simpler one.
     closest = None
-    if near:
+    if near and len(steps) + 1 < MOST_EDITS:
         least = min(error for error, *_ in near)
         closest = min((item for item in near if item[0] <= least * 1.001), key=lambda item: item[1])
-    if closest is None or len(steps) + 1 >= MOST_EDITS:
-        return fallback
-    # Two edits that agree in the full semantics beat one that agrees only when truncated.
-    _, _, target, edit, candidate = closest
-    deeper = _search(sub, candidate, settings, budget, matrices, steps + ((target, edit),))
-    if deeper is not None and (deeper.status == Status.AGREES or fallback is None):
-        return deeper
-    return fallback
+    deeper = None
+    if closest is not None:
+        _, _, target, edit, candidate = closest
+        deeper = _search(sub, candidate, settings, budget, matrices, steps + ((target, edit),))
+    if deeper is not None and deeper.status == Status.AGREES and (
+            replacement is None or all(e.kind not in REPLACEMENTS for _, e in deeper.steps)):
+        return deeper  # two edits that agree in the full semantics beat one that agrees only when truncated
+    if replacement is not None:
+        return replacement
+    return fallback if fallback is not None or deeper is None else deeper
 
 
 def _apply(spec: Spec, steps: tuple) -> Spec:
@@ -238,10 +346,11 @@ def repair(spec: Spec, settings: Settings, seconds: float, matrices: bool = Fals
     fixes = []
     for sub in _sub_claims(spec):
         screened = _one_failing_value(sub.spec, settings)
-        if screen(screened, settings).status == Status.AGREES:
+        status = screen(screened, settings).status
+        if status == Status.AGREES:
             continue
         fix = _search(sub, screened, settings, budget, matrices)
-        if fix is None:
+        if fix is None or fix.status == status:  # an edit must do better than the member as printed
             return None, budget.used
         fixes.append(fix)
     if not fixes:
@@ -261,9 +370,19 @@ def _corrected(spec: Spec, fixes: list) -> tuple[str, Spec] | None:
             definitions[target] = _apply(fix.sub.spec, fix.steps).definitions[target]
         return target, dataclasses.replace(spec, definitions=definitions)
     text = spec.formula.text
-    for fix in sorted(fixes, key=lambda f: -f.sub.end):  # from the last member back, so positions hold
-        member = _apply(fix.sub.spec, fix.steps).formula.text[fix.sub.hand_start:]
-        text = text[:fix.sub.hand_start + fix.sub.offset] + member + text[fix.sub.end:]
+    if not fixes[0].sub.reference:  # a bound: its one sub-claim is the whole formula
+        return target, _apply(fixes[0].sub.spec, fixes[0].steps)
+    # Each member's new text, and the reference's if a fix changed it, put back from the last member to the first.
+    replacements = {}
+    for fix in fixes:
+        members = [c for c in _apply(fix.sub.spec, fix.steps).formula.tree.children if isinstance(c, lark.Tree)]
+        edited = _apply(fix.sub.spec, fix.steps).formula.text
+        reference, member = (edited[m.meta.start_pos:m.meta.end_pos] for m in members)
+        replacements[(fix.sub.hand_start + fix.sub.offset, fix.sub.end)] = member
+        if reference != text[slice(*fix.sub.reference)]:
+            replacements.setdefault(fix.sub.reference, reference)
+    for (start, end), new in sorted(replacements.items(), reverse=True):
+        text = text[:start] + new + text[end:]
     return target, dataclasses.replace(spec, formula=parse(text, spec.formula.label))
 
 
