@@ -51,3 +51,8 @@ def escape(text: str) -> str:
         else:
             out.append(r"\texttt{[U+%04X]}" % ord(character))
     return "".join(out)
+
+
+def anchor(claim_id: str) -> str:
+    """The LaTeX label of a claim's section: letters and digits kept, anything else a hyphen."""
+    return "claim:" + "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in claim_id)
