@@ -15,7 +15,8 @@ from derive.evidence import (ERROR_DIGITS, VALUE_DIGITS, BoundCounterexample, Bo
 from derive.evidence import number as as_number
 from derive.report import measures
 from derive.report.latex import escape
-from derive.report.math import display, display_labelled
+from derive.report.math import display, display_labelled, inline
+from derive.report.prose import prose
 from derive.report.words import proof_in_words
 from derive.rules import Semantics, Status
 
@@ -23,9 +24,13 @@ LONGEST_POINT = 14  # coordinates of a counterexample shown; all of them are in 
 _SEMANTICS = {Semantics.FULL: "full", Semantics.TRUNCATED: "truncated"}
 
 
-def formula(latex: str, labels=()) -> str:
-    """A displayed formula at the body size, broken over rows when long (derive.report.math)."""
-    return display(latex, labels)
+def formula(latex: str, labels=(), letter: str = "T") -> str:
+    """A displayed formula at the body size, broken over rows when long (derive.report.math).
+
+    `letter` names its sub-terms (H for the transcription, E and U for the exact results), so that the names
+    of different formulas of one claim differ.
+    """
+    return display(latex, labels, letter)
 
 
 def number(value, digits: int = VALUE_DIGITS) -> str:
@@ -43,7 +48,7 @@ def numbers(values, digits: int = VALUE_DIGITS) -> str:
 def point(pairs) -> str:
     """symbol = value pairs, at most LONGEST_POINT of them."""
     pairs = list(pairs)
-    shown = [r"$%s = %s$" % (symbol, number(value)) for symbol, value in pairs[:LONGEST_POINT]]
+    shown = [r"$%s = %s$" % (inline(symbol), number(value)) for symbol, value in pairs[:LONGEST_POINT]]
     if len(pairs) > LONGEST_POINT:
         shown.append(r"\ldots\ (%d values in all, in report.json)" % len(pairs))
     return ", ".join(shown)
@@ -60,13 +65,14 @@ def _(evidence: EqualAtPoints, figures: dict, status: Status | None = None) -> l
     labels = [e.label for e in entries]
     if entries:
         lines = [r"\field{Transcription, as the engine reads it}" + display_labelled(
-            [(e.label, e.hand) for e in entries])]
+            [(e.label, e.hand) for e in entries], "H")]
     else:
-        lines = [r"\field{Transcription, as the engine reads it}" + formula(evidence.hand)]
+        lines = [r"\field{Transcription, as the engine reads it}" + formula(evidence.hand, letter="H")]
     decided = {Status.AGREES: Semantics.FULL, Status.TRUNCATED: Semantics.TRUNCATED}.get(status)
     for result in evidence.comparisons:
         name = _SEMANTICS[result.semantics]
-        lines.append(r"\field{Exact result, %s semantics}" % name + formula(result.exact, labels))
+        letter = "E" if result.semantics == Semantics.FULL else "U"
+        lines.append(r"\field{Exact result, %s semantics}" % name + formula(result.exact, labels, letter))
         state = "equal" if result.equal else "different"
         lines.append(r"\field{Compared}the transcription is \textbf{%s} to it: largest relative error "
                      r"$%s$ over %d points at %d digits (tolerance $%s$)." % (
@@ -130,10 +136,11 @@ def _(evidence: BoundEvidence, figures: dict, status: Status | None = None) -> l
         lines.append(r"\field{Certificate}" + text)
     elif isinstance(found, BoundCounterexample):
         where = "at " + point(found.point) if found.point else "everywhere (the expression is a constant)"
+        fails = (r"it reaches the bound, which the strict inequality excludes" if as_number(found.violation) == 0
+                 else r"it fails by $%s$" % number(found.violation, ERROR_DIGITS))
         lines.append(r"\field{Counterexample}%s (found by %s, confirmed with ball arithmetic): the expression is "
-                     r"$%s$, the bound $%s$; it fails by $%s$." % (
-                         where, escape(found.found_by), number(found.value), number(found.bound),
-                         number(found.violation, ERROR_DIGITS)))
+                     r"$%s$, the bound $%s$; %s." % (where, escape(found.found_by), number(found.value),
+                                                      number(found.bound), fails))
     elif isinstance(found, Unresolved) and found.boxes:
         lines.append(r"\field{Undecided}%d boxes were examined without deciding the bound." % found.boxes)
     if evidence.tried:
@@ -153,7 +160,7 @@ def _end(value) -> str:
 
 @evidence_lines.register
 def _(evidence: Measurements, figures: dict, status: Status | None = None) -> list[str]:
-    lines = [r"\field{Prediction tested}" + escape(evidence.statement) + "."]
+    lines = [r"\field{Prediction tested}" + prose(evidence.statement).rstrip(".") + "."]
     shown = evidence.figure and evidence.figure in figures
     if shown:
         lines[0] += r" Figure~\ref{fig:%s} shows the measured curves." % evidence.figure

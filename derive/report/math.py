@@ -43,7 +43,37 @@ class _Item:
     shown_terms: int = 0
 
 
-def display(latex: str, labels=()) -> str:
+def inline(latex: str) -> str:
+    """`latex` for inline math at the body size: \\frac{a}{b} written a/b (with brackets where a or b is a sum)."""
+    try:
+        pieces = tree.parse(latex)
+    except tree.Unbalanced:
+        return latex
+    return "".join(_inline_piece(p) for p in pieces)
+
+
+def _inline_piece(piece) -> str:
+    if isinstance(piece, tree.Group):
+        return piece.open + "".join(_inline_piece(c) for c in piece.children) + piece.close
+    if not isinstance(piece, tree.Atom):
+        return piece.source()
+    head = piece.parts[0]
+    if isinstance(head, tree.Leaf) and head.text in (r"\frac", r"\dfrac", r"\tfrac"):
+        arguments = [p for p in piece.parts[1:] if not tree.is_space(p)][:2]
+        if len(arguments) == 2 and all(isinstance(a, tree.Group) for a in arguments):
+            sides = []
+            for argument in arguments:
+                text = "".join(_inline_piece(c) for c in argument.children).strip()
+                sum_ = any(tree.is_binary(c) or tree.is_relation(c) for c in argument.children)
+                sides.append("(%s)" % text if sum_ else "{%s}" % text)
+            rest = piece.parts[1 + piece.parts[1:].index(arguments[1]) + 1:]
+            fraction = "%s/%s" % tuple(sides)
+            # A script after the fraction applies to all of it.
+            return ("(%s)" % fraction if rest else fraction) + "".join(_inline_piece(p) for p in rest)
+    return "".join(_inline_piece(p) for p in piece.parts)
+
+
+def display(latex: str, labels=(), letter: str = "T") -> str:
     """`latex` as a displayed formula at the body size: one display, or aligned rows with named sub-terms.
 
     `labels` name the entries of a column (one per entry), used when the matrix is shown entry by entry.
@@ -56,10 +86,10 @@ def display(latex: str, labels=()) -> str:
     if tree.width(pieces) <= LINE:
         return r"\[ %s \]" % latex
     items = _items(pieces, list(labels))
-    return _Layout(items).render()
+    return _Layout(items, letter).render()
 
 
-def display_labelled(pairs) -> str:
+def display_labelled(pairs, letter: str = "T") -> str:
     """Several formulas, each under its label ((label, latex), ...), sharing the names of their sub-terms."""
     items = [_Item(label, latex) for label, latex in pairs]
     try:
@@ -68,7 +98,7 @@ def display_labelled(pairs) -> str:
         fits = True
     if fits:
         return "".join(r"\par\noindent %s:" % escape(item.label) + r"\[ %s \]" % item.text for item in items)
-    return _Layout(items).render()
+    return _Layout(items, letter).render()
 
 
 def _matrix_fractions(latex: str) -> str:
@@ -92,12 +122,12 @@ def _items(pieces, labels: list) -> list[_Item]:
 
 
 class _Layout:
-    def __init__(self, items: list[_Item]):
+    def __init__(self, items: list[_Item], letter: str = "T"):
         self.items = items
         self.definitions: dict[str, str] = {}  # name -> its content (LaTeX), in the order they were made
         self.defined_rows: dict[str, list] = {}
         everything = "".join(item.text for item in items)
-        letter = next((c for c in _NAME_LETTERS if r"\mathcal{%s}" % c not in everything), "Z")
+        letter = next((c for c in letter + _NAME_LETTERS if r"\mathcal{%s}" % c not in everything), "Z")
         self.prefix = r"\mathcal{%s}_{" % letter
 
     # -- naming ------------------------------------------------------------------------------

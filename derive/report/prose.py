@@ -4,12 +4,14 @@ A claims file is untrusted input, so a `$…$` segment is passed to TeX only
 when its content parses with derive's notation parser, which accepts a
 whitelist of commands and characters and nothing else; any other segment,
 and every character outside the segments, is escaped and printed as text.
+Fractions in running text are written a/b, at the size of the text.
 """
 from __future__ import annotations
 
 from derive.errors import DeriveError
 from derive.notation import parser
 from derive.report.latex import escape
+from derive.report.math import inline
 
 
 def safe_math(content: str) -> bool:
@@ -28,7 +30,7 @@ def prose(text: str) -> str:
     for index, part in enumerate(parts):
         is_math = index % 2 == 1 and index < len(parts) - 1  # an unclosed last `$` opens nothing
         if is_math and part.strip() and safe_math(part):
-            out.append("$" + part + "$")
+            out.append("$" + inline(part) + "$")
         elif is_math:
             out.append(escape("$" + part + "$"))
         else:

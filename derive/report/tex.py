@@ -100,16 +100,16 @@ def _by_source(results) -> list:
 def _summary(grouped) -> str:
     rows, number = [], 0
     for source, pairs in grouped:
-        rows.append(r"\multicolumn{4}{@{}l}{\textit{%s}} \\" % escape(source.title))
+        rows.append(r"\multicolumn{5}{@{}l}{\textit{%s}} \\" % escape(source.title))
         for claim, verdict in pairs:
             number += 1
-            rows.append(r"%d & \hyperref[%s]{\texttt{%s}} & %s, %s & %s \\" % (
+            rows.append(r"%d & \hyperref[%s]{\texttt{%s}} & %s & %s & %s \\" % (
                 number, anchor(claim.id), escape(claim.id), VERDICT[verdict.status], escape(verdict.method),
                 short_summary(verdict.diagnosis)))
     return "\n".join([
-        r"\begin{longtable}{@{}r>{\raggedright\arraybackslash}p{5.1cm}>{\raggedright\arraybackslash}p{4.2cm}"
-        r">{\raggedright\arraybackslash}p{5.4cm}@{}}",
-        r"\toprule & claim & verdict, method & what is wrong \\ \midrule \endhead",
+        r"\begin{longtable}{@{}r>{\raggedright\arraybackslash}p{5.0cm}>{\raggedright\arraybackslash}p{4.4cm}"
+        r">{\raggedright\arraybackslash}p{1.6cm}>{\raggedright\arraybackslash}p{3.8cm}@{}}",
+        r"\toprule & claim & verdict & method & what is wrong \\ \midrule \endhead",
         *rows, r"\bottomrule", r"\end{longtable}"])
 
 
@@ -148,7 +148,7 @@ def _claim_section(claim, verdict, figures: dict) -> str:
     if claim.statement:
         lines.append(r"\field{Claim}" + prose(claim.statement))
     label = "As printed" if claim.verbatim else "Transcribed"
-    lines.append(r"\field{%s}" % label + formula(claim.printed))
+    lines.append(r"\field{%s}" % label + formula(claim.printed, letter="P"))
     lines.append(r"\field{Reading}" + prose(claim.reading))
     lines.append(r"\field{Verdict}%s, %s." % (VERDICT[verdict.status], METHOD[verdict.method]))
     if verdict.diagnosis is not None:
