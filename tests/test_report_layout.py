@@ -34,8 +34,8 @@ DIAGNOSIS = Diagnosis(
     (TermPair("wrong factor", r"\sigma'(z_{c,t}) W_{ch} o_{t-1} i_t", r"\tanh'(z_{c,t}) W_{ch} o_{t-1} i_t",
               "σ′ where tanh′ belongs"),
      TermPair("agrees", "f_t", "f_t"), TermPair("missing", "", r"W_{oh} o_t (1 - o_t)", "the path via $o_t$")),
-    Correction(FIXED, "σ′(…) should be tanh′(…) in D_t", Status.AGREES, Method.SYMBOLIC, "define D_t", (CHANGED,),
-               r"\sigma'"), tried=12)
+    Correction(FIXED, "σ′(…) should be tanh′(…) in $D_t$", Status.AGREES, Method.SYMBOLIC, "define D_t",
+               (CHANGED,), r"\sigma'"), tried=12)
 
 
 def long_sum(terms: int) -> str:
@@ -230,3 +230,11 @@ def test_long_formulas_compile_without_overfull_displays(tmp_path):
     assert done.returncode == 0, log[-2000:]
     overfull = [float(m) for m in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\)", log)]
     assert all(points <= 5.0 for points in overfull), overfull
+
+
+def test_the_builtin_claims_math_is_all_typeset():
+    from derive import claims as claims_module
+
+    for claim in claims_module.load_all(None):
+        for text in (claim.reading, claim.statement, claim.where):
+            assert r"\$" not in prose(text), (claim.id, text)  # every $…$ parsed as notation

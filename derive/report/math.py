@@ -38,9 +38,8 @@ class _NeedName(Exception):
 class _Item:
     label: str
     text: str
-    rows: list = field(default_factory=list)
+    rows: list = field(default_factory=list)  # (row, terms that begin in it)
     terms: int = 0
-    shown_terms: int = 0
 
 
 def inline(latex: str) -> str:
@@ -185,7 +184,7 @@ class _Layout:
         for _ in range(400):
             try:
                 for item in self.items:
-                    item.rows, item.terms, item.shown_terms = _rows(tree.parse(item.text))
+                    item.rows, item.terms = _rows(tree.parse(item.text))
                 self.defined_rows = {name: _rows(tree.parse(content), lhs=name)[0]
                                      for name, content in self.definitions.items()}
                 break
@@ -291,8 +290,8 @@ def _is_term_sign(piece, before) -> bool:
             and any(not tree.is_space(p) for p in before))
 
 
-def _rows(pieces, lhs: str = "") -> tuple[list[tuple[str, int]], int, int]:
-    """Rows of an `align*` for one formula: (row, terms starting in it); the number of terms; unused.
+def _rows(pieces, lhs: str = "") -> tuple[list[tuple[str, int]], int]:
+    """Rows of an `align*` for one formula, each with the number of terms that begin in it; the number of terms.
 
     Raises _NeedName when a factor is wider than a row.
     """
@@ -316,7 +315,7 @@ def _rows(pieces, lhs: str = "") -> tuple[list[tuple[str, int]], int, int]:
             prefix = (relation + " ") if index == 0 and relation else ""
             rows.append((start + prefix + text, n))
             terms += n
-    return rows, terms, 0
+    return rows, terms
 
 
 def _side(pieces, budget: float) -> list[tuple[str, int]]:

@@ -117,7 +117,8 @@ def _header(quantity: str) -> str:
 
 
 def _legend(columns) -> str:
-    legend = [r"%s: %s." % (label(c), QUANTITIES[c][1].rstrip(".")) for c in columns if c in QUANTITIES and QUANTITIES[c][1]]
+    legend = [r"%s: %s." % (label(c), QUANTITIES[c][1].rstrip("."))
+              for c in columns if c in QUANTITIES and QUANTITIES[c][1]]
     return r"\par " + " ".join(legend) if legend else ""
 
 

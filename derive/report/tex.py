@@ -43,7 +43,8 @@ PREAMBLE = r"""\documentclass[10pt]{article}
 \newcommand{\undecided}{\textcolor{undecidedcolor}{\textbf{?\,undecided}}}
 % The changed part of a correction: framed and tinted, so it shows in greyscale print too; in any math style.
 \newcommand{\fix}[1]{\mathpalette\fixbox{#1}}
-\newcommand{\fixbox}[2]{{\setlength{\fboxsep}{1pt}\fcolorbox{differscolor}{fixback}{$\mathsurround=0pt #1\color{differscolor}#2$}}}
+\newcommand{\fixbox}[2]{{\setlength{\fboxsep}{1pt}%
+  \fcolorbox{differscolor}{fixback}{$\mathsurround=0pt #1\color{differscolor}#2$}}}
 \newcommand{\field}[1]{\par\smallskip\noindent\textbf{#1}\quad}
 % Long formulas are broken into aligned rows; their rows may go to the next page.
 \allowdisplaybreaks
