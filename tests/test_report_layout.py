@@ -198,7 +198,7 @@ def test_the_document_has_contents_metadata_a_what_is_wrong_column_and_section_s
     document = render(results)
     assert r"\tableofcontents" in document and r"pdftitle={A report}" in document
     assert "what is wrong" in document and "should be tanh" in document
-    assert r"\textbf{Verdicts.} 2 claims: 1 agree, 1 differ." in document
+    assert r"\textbf{Verdicts.} 2 claims: 1 agrees, 1 differs." in document
     assert document.index(r"\label{claim:notes-a}") < document.index(r"\label{claim:notes-b}")  # article order
     assert r"Reads $c_{t-1}$" in document and r"\input{x}" not in document
     for scaling in (r"\resizebox", r"\scalebox", r"\fitmath", r"\scriptsize"):
@@ -238,3 +238,9 @@ def test_the_builtin_claims_math_is_all_typeset():
     for claim in claims_module.load_all(None):
         for text in (claim.reading, claim.statement, claim.where):
             assert r"\$" not in prose(text), (claim.id, text)  # every $…$ parsed as notation
+
+
+def test_accented_names_are_text_accents():
+    from derive.report.latex import escape
+
+    assert escape("Koutník") == r"Koutn\'{\i}k" and "U+" not in escape("Schmidhuber, é, ü")

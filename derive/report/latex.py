@@ -27,13 +27,18 @@ _MATH = {
 _TEXT = {"“": "``", "”": "''", "‘": "`", "’": "'", "–": "--", "—": "---", "\u00a0": "~", "é": r"\'e",
          "ü": r"\"u", "ö": r"\"o", "ä": r"\"a", "ß": r"\ss{}", "´": "'"}
 _ACCENTS = {"\u0303": r"\tilde", "\u0304": r"\bar", "\u0302": r"\hat", "\u0307": r"\dot"}
+# Accents of names in text (Koutník), as text-mode accents rather than math ones.
+_TEXT_ACCENTS = {"\u0301": r"\'", "\u0300": r"\`", "\u0308": r'\"', "\u030c": r"\v", "\u0327": r"\c"}
 
 
 def escape(text: str) -> str:
     """Plain text (with the notation's Unicode symbols) as safe LaTeX for text mode."""
     out: list[str] = []
     for character in unicodedata.normalize("NFD", str(text)):
-        if character in _ACCENTS and out:
+        if character in _TEXT_ACCENTS and out and out[-1].isalpha() and len(out[-1]) == 1:
+            base = out.pop()
+            out.append(r"%s{%s}" % (_TEXT_ACCENTS[character], r"\i" if base == "i" else base))
+        elif character in _ACCENTS and out:
             base = out.pop()
             if base == "i":
                 base = r"\imath"

@@ -83,6 +83,8 @@ def display(latex: str, labels=(), letter: str = "T") -> str:
     except tree.Unbalanced:
         return r"\[ %s \]" % latex
     if tree.width(pieces) <= LINE:
+        if r"\begin{matrix}" in latex and r"\dfrac" in latex:
+            latex = latex.replace("\\\\", "\\\\[4pt]")  # rows of full-size fractions need air between them
         return r"\[ %s \]" % latex
     items = _items(pieces, list(labels))
     return _Layout(items, letter).render()

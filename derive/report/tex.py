@@ -17,7 +17,7 @@ from derive.report.evidence_tex import evidence_lines, formula
 from derive.report.latex import anchor, escape
 from derive.report.order import article_order
 from derive.report.prose import prose
-from derive.report.words import METHOD, VERDICT, VERDICT_PLAIN
+from derive.report.words import METHOD, VERDICT, VERDICT_ONE, VERDICT_PLAIN
 from derive.rules import Status
 
 PREAMBLE = r"""\documentclass[10pt]{article}
@@ -108,8 +108,8 @@ def _summary(grouped) -> str:
                 number, anchor(claim.id), escape(claim.id), VERDICT[verdict.status], escape(verdict.method),
                 short_summary(verdict.diagnosis)))
     return "\n".join([
-        r"\begin{longtable}{@{}r>{\raggedright\arraybackslash}p{5.0cm}>{\raggedright\arraybackslash}p{4.4cm}"
-        r">{\raggedright\arraybackslash}p{1.6cm}>{\raggedright\arraybackslash}p{3.8cm}@{}}",
+        r"\begin{longtable}{@{}r>{\raggedright\arraybackslash}p{5.0cm}>{\raggedright\arraybackslash}p{4.3cm}"
+        r">{\raggedright\arraybackslash}p{1.8cm}>{\raggedright\arraybackslash}p{3.6cm}@{}}",
         r"\toprule & claim & verdict & method & what is wrong \\ \midrule \endhead",
         *rows, r"\bottomrule", r"\end{longtable}"])
 
@@ -127,7 +127,8 @@ def _section_summary(pairs) -> str:
     counts: dict = {}
     for _, verdict in pairs:
         counts[verdict.status] = counts.get(verdict.status, 0) + 1
-    parts = ["%d %s" % (counts[status], VERDICT_PLAIN[status]) for status in VERDICT if counts.get(status)]
+    parts = ["%d %s" % (counts[status], (VERDICT_ONE if counts[status] == 1 else VERDICT_PLAIN)[status])
+             for status in VERDICT if counts.get(status)]
     lines = [r"\par\smallskip\noindent\textbf{Verdicts.} %d claims: %s." % (len(pairs), ", ".join(parts))]
     flagged = [(claim, verdict) for claim, verdict in pairs if verdict.status in (Status.DIFFERS, Status.UNDECIDED)]
     if flagged:

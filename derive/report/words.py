@@ -6,7 +6,9 @@ from derive.rules import Method, Status
 VERDICT = {Status.AGREES: r"\agrees", Status.DIFFERS: r"\differs", Status.TRUNCATED: r"\truncatedonly",
            Status.UNDECIDED: r"\undecided"}
 VERDICT_PLAIN = {Status.AGREES: "agree", Status.DIFFERS: "differ", Status.TRUNCATED: "agree when truncated",
-                 Status.UNDECIDED: "undecided"}
+                 Status.UNDECIDED: "undecided"}  # the plural; one claim "agrees", "differs"
+VERDICT_ONE = {Status.AGREES: "agrees", Status.DIFFERS: "differs", Status.TRUNCATED: "agrees when truncated",
+               Status.UNDECIDED: "undecided"}
 METHOD = {Method.SYMBOLIC: "proved symbolically", Method.CERTIFICATE: "certified by validated arithmetic",
           Method.NUMERIC: "decided numerically", Method.EXPERIMENT: "decided by an experiment",
           Method.NONE: "nothing decided it within the budget"}
