@@ -7,6 +7,7 @@ derive.report.math, which breaks long ones and never shrinks them.
 from __future__ import annotations
 
 import functools
+import re
 
 import mpmath
 
@@ -125,7 +126,10 @@ def _(evidence: BoundEvidence, figures: dict, status: Status | None = None) -> l
             how = "attained at " + point(found.where)
         else:
             how = "approached, not attained, as " + point(found.where)
-        lines.append(r"\field{Exact %s}$%s \approx %s$; %s." % (kind, found.value, number(found.number), how))
+        # A value that is already a decimal needs no decimal approximation beside it.
+        plain = re.fullmatch(r"-?\d+(\.\d+)?", found.value.strip()) is not None
+        value = found.value if plain else r"%s \approx %s" % (found.value, number(found.number))
+        lines.append(r"\field{Exact %s}$%s$; %s." % (kind, value, how))
     elif isinstance(found, Certificate):
         text = (r"validated ball arithmetic (arb) proved the bound on each of %d boxes covering the domain, with a "
                 r"margin of at least $%s$ everywhere." % (found.boxes, number(found.margin, ERROR_DIGITS)))
