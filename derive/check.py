@@ -3,7 +3,8 @@
 Exit codes: 0 every claim was read and every `expect` was met; 1 a claim could
 not be read or verified, an expectation was not met, or the PDF of --report
 could not be made; 2 unusable input (a file that cannot be read, is not a
-claims file, is too large, or repeats an id). Verification reuses
+claims file, is too large, or repeats an id) or an unusable --report folder
+(derive.report.output, checked before the verification). Verification reuses
 derive.pipeline (verify_all, its worker processes) and the report reuses
 derive.report, so a checked file looks exactly like the main report.
 """
@@ -21,7 +22,9 @@ from derive.claim import check_unique
 from derive.errors import ClaimError, DeriveError
 from derive.evidence import Verdict, diagnosis_json, to_json
 from derive.notation import claimsfile
+from derive.report.output import staged
 from derive.report.text import evidence_line, shorten
+from derive.terminal import printable
 from derive.verify import Settings, verify
 
 
@@ -168,10 +171,7 @@ def write_report(rows: list[Row], output: Path, settings: Settings, make_pdf: bo
     results = [(row.claim, row.verdict) for row in rows if row.verdict is not None]
     files = sorted({row.file for row in rows})
     title = "Claims checked by derive check: " + ", ".join(Path(f).name for f in files)
-    try:
-        return pipeline.write_report(results, output, settings, title, make_pdf).pdf_error
-    except DeriveError as error:  # TeX failed on the file
-        return str(error)
+    return pipeline.write_report(results, output, settings, title, make_pdf).pdf_error
 
 
 def run(paths, stdin: bytes | None, settings: Settings, *, jobs: int = 0, as_json_output: bool = False,
@@ -181,12 +181,14 @@ def run(paths, stdin: bytes | None, settings: Settings, *, jobs: int = 0, as_jso
     rows, unusable = load(paths, stdin)
     if not rows and not unusable:
         unusable.append("no claims to check")
-    verify_rows(rows, settings, jobs, verbosity)
     pdf_error = ""
-    if report is not None and any(row.verdict for row in rows):
-        pdf_error = write_report(rows, report, settings, make_pdf)
-    elif report is not None:
-        err.write("derive: no claim could be verified, so no report was written\n")
+    with staged(report) as folder:  # the report's folder checked and locked before the work
+        verify_rows(rows, settings, jobs, verbosity)
+        if report is not None and any(row.verdict for row in rows):
+            pdf_error = write_report(rows, folder.path, settings, make_pdf)
+            folder.commit()
+        elif report is not None:
+            err.write("derive: no claim could be verified, so no report was written\n")
     if unusable:
         code = 2
     elif pdf_error or any(row.error for row in rows) or any(row.met is False for row in rows):
@@ -196,11 +198,11 @@ def run(paths, stdin: bytes | None, settings: Settings, *, jobs: int = 0, as_jso
     if as_json_output:
         out.write(as_json(rows, unusable, code))
     elif rows:
-        out.write(table(rows) + "\n")
+        out.write(printable(table(rows)) + "\n")
     for message in unusable:
-        err.write(f"derive: error: {message}\n")
+        err.write(f"derive: error: {printable(message)}\n")
     if pdf_error:
-        err.write(f"derive: report.tex and report.json written to {report}, no PDF: {pdf_error}\n")
+        err.write(f"derive: report.tex and report.json written to {report}, no PDF: {printable(pdf_error)}\n")
     elif report is not None and any(row.verdict for row in rows) and not as_json_output:
         out.write(f"report written to {report}\n")
     return code

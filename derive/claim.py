@@ -41,6 +41,7 @@ class Claim:
     build: Callable  # () -> Equal | Bound | Experiment
     statement: str = ""  # the claim in one sentence, in our words, when the formula alone is not enough
     verbatim: bool = True  # False when `printed` transcribes words rather than quotes a formula
+    spec: object = None  # a claims file's parsed entry (derive.notation.statement.Spec): what a correction edits
 
     def question(self):
         """Build the claim's question; any failure names the claim."""

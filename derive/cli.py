@@ -2,7 +2,10 @@
 
 Exit codes: 0 done; 1 the report was written but its PDF was not (no TeX
 engine, or TeX failed); 2 unusable input (bad option, unknown claim, broken
-claims file); 130 interrupted. `derive check` has its own (derive.check):
+claims file) or an unusable output folder (a file, read-only, full, or being
+written by another run); 3 a worker process died; 128 + the signal's number
+when interrupted: 130 SIGINT (Ctrl-C), 143 SIGTERM, 129 SIGHUP, the output
+folder then left as it was. `derive check` has its own (derive.check):
 0 all claims read and every `expect` met, 1 otherwise, 2 unusable input.
 """
 from __future__ import annotations
@@ -11,7 +14,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from derive import lifetime
 from derive.errors import DeriveError, ReportError
+from derive.terminal import printable
 
 DESCRIPTION = """\
 derive checks hand derivations of RNN and LSTM gradients against the exact
@@ -126,7 +131,7 @@ notation (see the README, "Check your own derivation"). Prints a table (id,
 verdict, method, expectation, one line of evidence). Exit codes: 0 every claim
 was read and every `expect` met; 1 a claim could not be read or verified, or an
 expectation was not met (or the PDF of --report could not be made); 2 unusable
-input (unreadable, not a claims file, too large)."""
+input (unreadable, not a claims file, too large) or --report folder."""
 
 
 def _add_check(commands) -> None:
@@ -151,7 +156,7 @@ def _report(args) -> int:
                           verbosity=0 if args.quiet else 2 if args.verbose else 1)
     result = run_report(config)
     if result.pdf_error:
-        print(f"derive: report.tex and report.json written, no PDF: {result.pdf_error}", file=sys.stderr)
+        print(f"derive: report.tex and report.json written, no PDF: {printable(result.pdf_error)}", file=sys.stderr)
         return 1
     return 0
 
@@ -160,7 +165,7 @@ def _list(args) -> int:
     from derive import claims
 
     for claim in claims.select(claims.load_all(args.files or None), args.claims):
-        print(f"{claim.id:34s} {claim.source.key:12s} {claim.where}")
+        print(printable(f"{claim.id:34s} {claim.source.key:12s} {claim.where}", newlines=False))
     return 0
 
 
@@ -185,13 +190,14 @@ def main(argv=None) -> int:
         parser.print_help()
         return 2
     try:
-        return {"report": _report, "list": _list, "check": _check}[args.command](args)
+        with lifetime.signals_handled():
+            return {"report": _report, "list": _list, "check": _check}[args.command](args)
     except ReportError as error:
-        print(f"derive: {error}", file=sys.stderr)
+        print(f"derive: {printable(error)}", file=sys.stderr)
         return 1
     except DeriveError as error:
-        print(f"derive: error: {error}", file=sys.stderr)
+        print(f"derive: error: {printable(error)}", file=sys.stderr)
         return error.exit_code
-    except KeyboardInterrupt:
-        print("derive: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interrupt:  # derive.errors.Interrupted for SIGTERM and SIGHUP too
+        print(f"derive: interrupted ({getattr(interrupt, 'signal_name', 'SIGINT')})", file=sys.stderr)
+        return getattr(interrupt, "exit_code", 130)

@@ -10,6 +10,8 @@ outside the table is refused with a message saying which ones exist.
 from __future__ import annotations
 
 
+import functools
+
 import sympy
 
 from derive.errors import NotationError
@@ -123,7 +125,17 @@ def _by_parameter(model: Model, numerator: Quantity, parameter: Quantity):
 
 
 def quantity_derivative(model: Model, numerator: Quantity, denominator: Quantity, semantics: str):
-    """The exact ∂numerator/∂denominator (scalar, or rows = numerator entries, columns = denominator entries)."""
+    """The exact ∂numerator/∂denominator (scalar, or rows = numerator entries, columns = denominator entries).
+
+    Each one is computed once per process (a claim's diagnosis reads its formula again and again); the
+    caller gets its own copy of a matrix.
+    """
+    result = _quantity_derivative(model, numerator, denominator, str(semantics))
+    return result.copy() if isinstance(result, sympy.MatrixBase) else result
+
+
+@functools.lru_cache(maxsize=512)
+def _quantity_derivative(model: Model, numerator: Quantity, denominator: Quantity, semantics: str):
     rows, cols = _size(model, numerator), _size(model, denominator)
     zero = scalar_or_matrix(sympy.zeros(rows, cols))
     if numerator == denominator:

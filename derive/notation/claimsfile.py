@@ -271,7 +271,7 @@ def _claim(table: dict, claim_id: str, source: Source, text: str, name: str) -> 
     return Claim(id=claim_id, source=source, where=table["where"], printed=formula.text,
                  reading=_type(reading, str, "reading"), build=functools.partial(_build, spec, claim_id, text, name),
                  statement=_type(table.get("statement", ""), str, "statement"),
-                 verbatim=_type(table.get("verbatim", True), bool, "verbatim"))
+                 verbatim=_type(table.get("verbatim", True), bool, "verbatim"), spec=spec)
 
 
 def _reading(model, semantics: str, values: dict) -> str:

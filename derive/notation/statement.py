@@ -55,7 +55,7 @@ class Spec:
     loss: tuple | None = None  # (symbol Formula, argument Formula)
 
 
-def _context(spec: Spec) -> Context:
+def context_of(spec: Spec) -> Context:
     variables = {key: variable_symbol(key.lstrip("\\")) for key in spec.variables}
     table = SymbolTable(spec.model, spec.aliases, variables)
     loss = None
@@ -130,7 +130,7 @@ def question(spec: Spec):
     if not relations:
         raise NotationError("a claim is an equation (a = b) or a bound (a \\le b); this formula has no relation",
                             0, spec.formula)
-    context = _context(spec)
+    context = context_of(spec)
     if all(r == "=" for r in relations):
         return _equal(spec, context, members)
     if len(relations) == 1:
@@ -139,10 +139,17 @@ def question(spec: Spec):
                         0, spec.formula)
 
 
+def reference_member(spec: Spec, context: Context | None = None) -> int:
+    """Which member of an equation the engine computes: the first, unless only the last holds ∂, δ or a defined term."""
+    context = context or context_of(spec)
+    members = [c for c in spec.formula.tree.children if isinstance(c, lark.Tree)]
+    last = len(members) - 1
+    return 0 if _computes(members[0], context) or not _computes(members[last], context) else last
+
+
 def _equal(spec: Spec, context: Context, members: list) -> Equal:
     model, formula = spec.model, spec.formula
-    last = len(members) - 1
-    reference = 0 if _computes(members[0], context) or not _computes(members[last], context) else last
+    reference = reference_member(spec, context)
     hands = [k for k in range(len(members)) if k != reference]
     readers = {semantics: Reader(context, semantics) for semantics in Semantics}
     hand_reader = readers[spec.semantics]

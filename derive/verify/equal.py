@@ -41,11 +41,16 @@ def _relative_error(a: list, b: list):
     return max(abs(x - y) for x, y in zip(a, b)) / scale
 
 
+@functools.lru_cache(maxsize=256)
+def _mpmath_function(symbols: tuple, entries: tuple):
+    """The entries as one mpmath function of the symbols (made once: a diagnosis compares one exact side often)."""
+    return sympy.lambdify(symbols, list(entries), modules=[namespace("mpmath"), "mpmath"])
+
+
 def _compare(hand, exact, symbols, points, settings: Settings, semantics: Semantics, labels=()) -> Comparison:
     """Evaluate hand and exact at the points: the largest relative error, the worst point, per-entry errors."""
-    modules = [namespace("mpmath"), "mpmath"]
-    hand_fn = sympy.lambdify(symbols, _entries(hand), modules=modules)
-    exact_fn = sympy.lambdify(symbols, _entries(exact), modules=modules)
+    hand_fn = _mpmath_function(tuple(symbols), tuple(_entries(hand)))
+    exact_fn = _mpmath_function(tuple(symbols), tuple(_entries(exact)))
     worst = None
     entry_errors = [mpmath.mpf(0)] * len(labels)
     with mpmath.workdps(settings.digits):
@@ -124,6 +129,6 @@ def _(question: Equal, settings: Settings = Settings()) -> Verdict:
         return Verdict(Status.DIFFERS, Method.NUMERIC, replace(evidence, correction=full.exact))
     difference = sympy.Matrix(hand) - sympy.Matrix(sides[decided_by]) if isinstance(hand, sympy.MatrixBase) \
         else hand - sides[decided_by]
-    rewriting = proof.prove_zero(difference, settings.budget, _proof_rewritings(question))
+    rewriting = proof.prove_zero(difference, settings.budget, _proof_rewritings(question)) if settings.prove else None
     evidence = replace(evidence, proof=Proof(rewriting) if rewriting else None)
     return Verdict(status, Method.SYMBOLIC if rewriting else Method.NUMERIC, evidence)

@@ -13,6 +13,7 @@ import signal
 
 import sympy
 
+from derive import lifetime
 from derive.rules import FUNCTIONS, to_exp
 from derive.verify.questions import DEFAULT_BUDGET
 
@@ -21,8 +22,10 @@ def run_with_budget(function, args=(), budget: float = DEFAULT_BUDGET):
     """Run `function(*args)` in a forked child; its (picklable) result, or None when out of time or failed."""
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
+    parent = os.getpid()
 
     def child():
+        lifetime.child_started(parent)  # killed with its parent, even by SIGKILL
         try:
             sender.send(("ok", function(*args)))
         except BaseException as error:  # noqa: BLE001 - any failure is an inconclusive proof
@@ -32,19 +35,22 @@ def run_with_budget(function, args=(), budget: float = DEFAULT_BUDGET):
             os._exit(0)
 
     process = context.Process(target=child, daemon=True)
-    process.start()
+    with lifetime.uninterrupted():  # a fork (see lifetime.raise_if_interrupted)
+        process.start()
     sender.close()
     result = None
-    if receiver.poll(budget):
-        try:
-            status, value = receiver.recv()
-            result = value if status == "ok" else None
-        except EOFError:
-            result = None
-    if process.is_alive():
-        os.kill(process.pid, signal.SIGKILL)
-    process.join()
-    receiver.close()
+    try:
+        if receiver.poll(budget):
+            try:
+                status, value = receiver.recv()
+                result = value if status == "ok" else None
+            except EOFError:
+                result = None
+    finally:  # out of time, or interrupted: the attempt ends here
+        if process.is_alive():
+            os.kill(process.pid, signal.SIGKILL)
+        process.join()
+        receiver.close()
     return result
 
 

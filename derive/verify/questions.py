@@ -28,6 +28,7 @@ class Settings:
     seed: int = 20240531
     budget: float = DEFAULT_BUDGET
     quick: bool = False  # experiments: fewer draws, shorter spans
+    prove: bool = True  # False: an equality that holds at the points is not proved (screening candidate fixes)
 
     @property
     def tolerance(self):
@@ -75,13 +76,17 @@ class Experiment:
 
     `run(seed)` (or `run(seed, quick=...)`) measures and returns a dict of
     named numbers, optionally with a "series" entry of curves for `figure`;
-    `holds(numbers)` says whether the statement's prediction is met by them.
+    `holds(numbers)` says whether the statement's prediction is met by them;
+    `explain(numbers)` says in words what the numbers show, and `correction`
+    is another prediction, checked against the same numbers by the diagnosis.
     """
 
     statement: str
     run: Callable[[int], dict]
     holds: Callable[[dict], bool]
     figure: str | None = None
+    explain: Callable[[dict], str] | None = None  # which measured numbers meet or miss the prediction, in words
+    correction: tuple | None = None  # (printed LaTeX, statement, holds): a prediction the claim could make instead
 
 
 @functools.singledispatch

@@ -1,0 +1,303 @@
+"""Repair: the smallest edit of a claim's own formula that makes it agree, found and re-verified by the engine.
+
+Each member of an equation is repaired on its own, as the claim `reference =
+member` (a chain a = b = c compares every member with the reference), and
+so is a bound. The candidate edits of derive.notation.edits — in the member
+and in the terms it defines — are tried kind by kind, simplest first, each
+read by the same reader and checked at a few seeded points (with one value
+of the claim's indices that shows the difference); the first that makes the
+member agree in the full semantics is its fix (one that agrees only when
+truncated is kept in case none does). Where no single edit fixes a member,
+the edit that brings it closest is kept and a second edit searched after it.
+The corrected claim is then verified like any claim, with a symbolic proof
+where one is found: its verdict is computed, never assumed. The search is
+bounded by a number of candidates (so the answer does not depend on machine
+load) and by processor time.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import time
+from dataclasses import dataclass
+
+import lark
+import sympy
+
+from derive.errors import DeriveError
+from derive.evidence import Correction, EqualAtPoints
+from derive.notation import edits as edit_kinds
+from derive.notation.parser import parse
+from derive.notation.statement import Spec, context_of, environments, question, reference_member
+from derive.notation.values import base_key
+from derive.rules import Semantics, Status
+from derive.verify.alignment import align
+from derive.verify.questions import Equal, Settings, verify
+
+MOST_CANDIDATES = 600  # edits verified per claim
+MOST_EDITS = 2  # edits combined in one member's fix
+SCREEN_POINTS = 8  # points of the quick check of a candidate
+KINDS = ("function", "time", "relation", "number", "quantity", "transpose", "swap", "range", "drop", "terms")
+
+
+class Budget:
+    """Candidates and processor seconds left for one claim's repair."""
+
+    def __init__(self, seconds: float, candidates: int = MOST_CANDIDATES):
+        self.deadline = time.process_time() + seconds
+        self.candidates, self.used = candidates, 0
+
+    def spend(self) -> bool:
+        if self.used >= self.candidates or time.process_time() >= self.deadline:
+            return False
+        self.used += 1
+        return True
+
+
+@dataclass(frozen=True)
+class Screened:
+    status: Status | None  # None: the candidate cannot be read
+    error: object = None  # the largest relative difference from the full result, at the points
+
+
+def screen(spec: Spec, settings: Settings) -> Screened:
+    """A candidate's verdict at a few points, without a proof."""
+    try:
+        verdict = verify(question(spec), dataclasses.replace(settings, points=SCREEN_POINTS, prove=False))
+    except (DeriveError, ArithmeticError, ValueError, TypeError, RecursionError):
+        return Screened(None)
+    error = None
+    if isinstance(verdict.evidence, EqualAtPoints):
+        error = verdict.evidence.comparison(Semantics.FULL).max_relative_error
+    return Screened(verdict.status, error)
+
+
+@dataclass(frozen=True)
+class SubClaim:
+    """One hand member checked alone: `spec` is `reference = member` (or the whole bound); the hand starts at
+    `hand_start` of its text, which is position `hand_start + offset` of the claim's."""
+
+    spec: Spec
+    offset: int
+    hand_start: int
+    end: int  # where the member ends in the claim's text
+
+    def hand_terms(self) -> list[str]:
+        """The defined terms (A_t, ...) its hand member uses."""
+        used = {base_key(n) for n in self.spec.formula.tree.iter_subtrees()
+                if n.data in ("name", "style", "decorated") and n.meta.start_pos >= self.hand_start}
+        return [key for key in self.spec.definitions if key in used]
+
+    def hand_text(self) -> str:
+        return self.spec.formula.text[self.hand_start:]
+
+
+def _sub_claims(spec: Spec):
+    text, tree = spec.formula.text, spec.formula.tree
+    relations = [c for c in tree.children if isinstance(c, lark.Token)]
+    if len(relations) == 1 and str(relations[0]) != "=":
+        yield SubClaim(spec, 0, 0, len(text))
+        return
+    members = [c for c in tree.children if isinstance(c, lark.Tree)]
+    reference = reference_member(spec)
+    prefix = text[members[reference].meta.start_pos:members[reference].meta.end_pos] + " = "
+    for k, member in enumerate(members):
+        if k != reference:
+            start, end = member.meta.start_pos, member.meta.end_pos
+            sub = dataclasses.replace(spec, formula=parse(prefix + text[start:end], spec.formula.label))
+            yield SubClaim(sub, start - len(prefix), len(prefix), end)
+
+
+def _term_edits(sub: SubClaim) -> list:
+    """Terms of the exact result the hand member lacks, added in the claim's notation: all at once, then each."""
+    try:
+        read = question(sub.spec)
+    except DeriveError:
+        return []
+    if not isinstance(read, Equal) or isinstance(read.hand, sympy.MatrixBase):
+        return []
+    missing = [pair for pair in align(read.hand, read.full, read.model, sub.spec.aliases) if pair.kind == "missing"]
+    text = sub.spec.formula.text
+    end = len(text)
+    start = sub.hand_start if text[sub.hand_start:].strip() == "0" else end  # "= 0" is replaced, not added to
+
+    def added(pairs):
+        terms = [p.exact for p in pairs]
+        new = "".join(f" {t}" if t.startswith("-") else f" + {t}" for t in terms)
+        if start != end:
+            new = new.strip().removeprefix("+ ")
+        paths = list(dict.fromkeys(p.note.removeprefix("the path through ") for p in pairs if p.note))
+        if any(not p.startswith("$") for p in paths):  # the direct path, or a peephole path: say them as they are
+            what = " and ".join(dict.fromkeys(p.note for p in pairs if p.note)) if len(paths) == len(pairs) else \
+                f"the term{'s' if len(terms) > 1 else ''} " + ", ".join(f"${t}$" for t in terms)
+        elif len(paths) == len(pairs) and len(paths) > 1:
+            what = f"the paths through {', '.join(paths[:-1])} and {paths[-1]}"
+        elif len(paths) == len(pairs) == 1:
+            what = pairs[0].note
+        else:
+            what = f"the term{'s' if len(terms) > 1 else ''} " + ", ".join(f"${t}$" for t in terms)
+        return edit_kinds.Edit("terms", ((start, end, new),), f"{what} should be added")
+    return ([added(missing)] if len(missing) > 1 else []) + [added([pair]) for pair in missing]
+
+
+def _candidates(sub: SubClaim, matrices: bool, terms: bool = True) -> list:
+    """(target, Edit) pairs of the hand member and the terms it defines, kind by kind, simplest first.
+
+    Missing terms are offered only for a claim at one value of its indices (`terms`): terms read at one
+    value of k are not those of another.
+    """
+    table = context_of(sub.spec).table
+    found = [("latex", e) for e in edit_kinds.edits(sub.spec.formula, table, matrices)
+             if all(start >= sub.hand_start for start, _, _ in e.spans)]
+    for key in sub.hand_terms():
+        found += [(key, e) for e in edit_kinds.edits(sub.spec.definitions[key].formula, table, matrices)]
+    found += [("latex", e) for e in _term_edits(sub)] if terms else []
+    return sorted(found, key=lambda item: KINDS.index(item[1].kind))  # stable: positions within a kind
+
+
+def _edited(spec: Spec, target: str, edit) -> Spec:
+    if target == "latex":
+        text, _ = edit.apply(spec.formula.text)
+        return dataclasses.replace(spec, formula=parse(text, spec.formula.label))
+    definition = spec.definitions[target]
+    text, _ = edit.apply(definition.formula.text)
+    changed = dataclasses.replace(definition, formula=parse(text, definition.formula.label))
+    return dataclasses.replace(spec, definitions={**spec.definitions, target: changed})
+
+
+def _one_failing_value(spec: Spec, settings: Settings) -> Spec:
+    """The claim at one combination of its `values` that shows the difference (a cheaper check of candidates)."""
+    combinations = environments(spec.values) if spec.values else []
+    if len(combinations) <= 1:
+        return spec
+    for combination in combinations:
+        single = dataclasses.replace(spec, values={k: v for k, v in combination.items()})
+        if screen(single, settings).status not in (Status.AGREES, None):
+            return single
+    return spec
+
+
+@dataclass(frozen=True)
+class Fix:
+    """The edits that make one member agree (applied in turn), and its screened status."""
+
+    sub: SubClaim
+    steps: tuple  # ((target, Edit), ...)
+    status: Status
+
+
+def _search(sub: SubClaim, screened: Spec, settings: Settings, budget: Budget, matrices: bool,
+            steps: tuple = ()) -> Fix | None:
+    """The first edit that makes the member agree; else two edits that do; else one agreeing when truncated."""
+    base = screen(screened, settings)
+    fallback, near = None, []
+    single = len(environments(sub.spec.values)) <= 1 if sub.spec.values else True
+    for target, edit in _candidates(dataclasses.replace(sub, spec=screened), matrices, terms=single):
+        if not budget.spend():
+            break
+        try:
+            candidate = _edited(screened, target, edit)
+        except DeriveError:
+            continue
+        result = screen(candidate, settings)
+        if result.status == Status.AGREES:
+            return Fix(sub, steps + ((target, edit),), Status.AGREES)
+        if result.status == Status.TRUNCATED and fallback is None:
+            fallback = Fix(sub, steps + ((target, edit),), Status.TRUNCATED)
+        if result.error is not None and base.error is not None and result.error < base.error * 0.9:
+            near.append((result.error, len(near), target, edit, candidate))
+    # The edit that brings the member closest; near-ties (0.1 %) go to the earlier, simpler one.
+    closest = None
+    if near:
+        least = min(error for error, *_ in near)
+        closest = min((item for item in near if item[0] <= least * 1.001), key=lambda item: item[1])
+    if closest is None or len(steps) + 1 >= MOST_EDITS:
+        return fallback
+    # Two edits that agree in the full semantics beat one that agrees only when truncated.
+    _, _, target, edit, candidate = closest
+    deeper = _search(sub, candidate, settings, budget, matrices, steps + ((target, edit),))
+    if deeper is not None and (deeper.status == Status.AGREES or fallback is None):
+        return deeper
+    return fallback
+
+
+def _apply(spec: Spec, steps: tuple) -> Spec:
+    for target, edit in steps:
+        spec = _edited(spec, target, edit)
+    return spec
+
+
+def repair(spec: Spec, settings: Settings, seconds: float, matrices: bool = False) -> tuple[Correction | None, int]:
+    """The correction of a claims-file claim (or None), and how many candidate edits were verified."""
+    budget = Budget(seconds)
+    fixes = []
+    for sub in _sub_claims(spec):
+        screened = _one_failing_value(sub.spec, settings)
+        if screen(screened, settings).status == Status.AGREES:
+            continue
+        fix = _search(sub, screened, settings, budget, matrices)
+        if fix is None:
+            return None, budget.used
+        fixes.append(fix)
+    if not fixes:
+        return None, budget.used
+    return _correction(spec, fixes, settings), budget.used
+
+
+def _corrected(spec: Spec, fixes: list) -> tuple[str, Spec] | None:
+    """(the edited formula's target, the whole claim with every member's fix) — one target only."""
+    targets = {target for fix in fixes for target, _ in fix.steps}
+    if len(targets) != 1:
+        return None
+    target = targets.pop()
+    if target != "latex":
+        definitions = dict(spec.definitions)
+        for fix in fixes:
+            definitions[target] = _apply(fix.sub.spec, fix.steps).definitions[target]
+        return target, dataclasses.replace(spec, definitions=definitions)
+    text = spec.formula.text
+    for fix in sorted(fixes, key=lambda f: -f.sub.end):  # from the last member back, so positions hold
+        member = _apply(fix.sub.spec, fix.steps).formula.text[fix.sub.hand_start:]
+        text = text[:fix.sub.hand_start + fix.sub.offset] + member + text[fix.sub.end:]
+    return target, dataclasses.replace(spec, formula=parse(text, spec.formula.label))
+
+
+def _changed(original: str, corrected: str) -> tuple[tuple, str]:
+    """The (start, end) spans of `corrected` that are new (merged where they touch), and the text they replaced."""
+    spans, replaced = [], []
+    matcher = difflib.SequenceMatcher(None, original, corrected, autojunk=False)
+    for operation, old_start, old_end, start, end in matcher.get_opcodes():
+        if operation == "equal":
+            continue
+        replaced.append(original[old_start:old_end])
+        if end > start:
+            if spans and start <= spans[-1][1] + 1:
+                spans[-1] = (spans[-1][0], end)
+            else:
+                spans.append((start, end))
+    return tuple(spans), " … ".join(r for r in replaced if r)
+
+
+def _correction(spec: Spec, fixes: list, settings: Settings) -> Correction | None:
+    """Every member's fix applied to the claim (or to its defined term), verified in full."""
+    found = _corrected(spec, fixes)
+    if found is None:
+        return None  # fixes in different formulas: no one corrected formula to show
+    target, corrected = found
+    try:
+        verdict = verify(question(corrected), settings)
+    except DeriveError:
+        return None
+    if verdict.status in (Status.DIFFERS, Status.UNDECIDED):
+        return None  # never offer a correction whose own verdict is not an agreement
+    if target == "latex":
+        original, latex = spec.formula.text, corrected.formula.text
+    else:
+        original, latex = spec.definitions[target].formula.text, corrected.definitions[target].formula.text
+    words = "; ".join(dict.fromkeys(edit.words for fix in fixes for _, edit in fix.steps))
+    if target != "latex":
+        parameter = spec.definitions[target].parameter
+        words += f" in ${target}" + (f"_{parameter}" if parameter else "") + "$"
+    changed, replaced = _changed(original, latex)
+    return Correction(latex, words, verdict.status, verdict.method,
+                      "latex" if target == "latex" else f"define {target}", changed, replaced)
