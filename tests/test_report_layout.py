@@ -158,7 +158,8 @@ def test_an_experiments_figure_is_referenced_from_its_claim():
 def test_a_correction_frames_the_changed_part_and_shows_its_own_verdict():
     text = "\n".join(diagnosis_lines(DIAGNOSIS))
     assert r"\fix{\tanh'}(W_c" in text
-    assert r"\agrees, proved symbolically" in text and "of the definition of $D_t$" in text
+    assert r"Its own verdict: \agrees, proved symbolically" in text and "of the definition of $D_t$" in text
+    assert r"\field{Correction of the definition of $D_t$}\ensuremath{\sigma}" in text
     assert r"What is wrong}" in text and "wrong factor" in text and "missing" in text
     assert r"$\displaystyle \tanh'(z_{c,t}) \allowbreak W_{ch}" in text
 
@@ -166,7 +167,9 @@ def test_a_correction_frames_the_changed_part_and_shows_its_own_verdict():
 def test_without_a_correction_the_note_says_why():
     text = "\n".join(diagnosis_lines(Diagnosis("two terms are missing", note="no single edit made it agree",
                                                tried=40)))
-    assert "none offered: no single edit made it agree (40 candidate edits were verified)" in text
+    assert "none offered: no single edit made it agree." in text
+    text = "\n".join(diagnosis_lines(Diagnosis("two terms are missing", tried=1)))
+    assert "none offered: no edit of the formula made it agree (1 candidate edit was verified)." in text
 
 
 @pytest.mark.parametrize("latex, span, framed", [

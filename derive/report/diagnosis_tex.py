@@ -26,9 +26,13 @@ def diagnosis_lines(diagnosis: Diagnosis) -> list[str]:
     if diagnosis.correction is not None:
         lines.extend(_correction(diagnosis.correction))
     else:
-        why = prose(diagnosis.note) if diagnosis.note else "no edit of the formula made it agree"
-        tried = " (%d candidate edits were verified)" % diagnosis.tried if diagnosis.tried else ""
-        lines.append(r"\field{Correction}none offered: %s%s." % (why.rstrip("."), tried))
+        if diagnosis.note:
+            why = prose(diagnosis.note).rstrip(".")
+        else:
+            why = "no edit of the formula made it agree" + (
+                " (%d candidate edit%s verified)" % (diagnosis.tried, " was" if diagnosis.tried == 1 else "s were")
+                if diagnosis.tried else "")
+        lines.append(r"\field{Correction}none offered: %s." % why)
     return lines
 
 
@@ -43,7 +47,8 @@ def short_summary(diagnosis: Diagnosis | None, width: int = SUMMARY_WIDTH) -> st
         if cut.count("$") % 2:
             cut = cut[:cut.rfind("$")].rstrip()
         text = cut + "…"
-    return prose(text)
+    # LaTeX written as text (not inside $…$) is one long word; let it break in the narrow column.
+    return prose(text).replace(r"\textbackslash{}", r"\allowbreak{}\textbackslash{}")
 
 
 def _correction(correction: Correction) -> list[str]:
@@ -52,8 +57,11 @@ def _correction(correction: Correction) -> list[str]:
         name = correction.target[len("define "):].strip()
         target = " of the definition of " + (f"${name}$" if safe_math(name) else prose(name))
     verdict = r"%s, %s" % (VERDICT[correction.status], METHOD[correction.method])
-    lines = [r"\field{Correction%s}its own verdict: %s.%s" % (
-        target, verdict, (r" " + prose(correction.edit).rstrip(".") + ".") if correction.edit else "")]
+    edit = correction.edit.strip()
+    if edit[:1].isascii() and edit[:1].isalpha():  # the engine's edit is a clause; here it starts a sentence
+        edit = edit[:1].upper() + edit[1:]
+    lines = [r"\field{Correction%s}%sIts own verdict: %s." % (
+        target, (prose(edit).rstrip(".") + ". ") if edit else "", verdict)]
     lines.append(display(highlight(correction.latex, correction.changed)))
     if correction.changed:
         lines.append(r"\par\noindent{\footnotesize The framed part is the change.}")

@@ -14,8 +14,16 @@ from derive.report.latex import escape
 from derive.report.math import inline
 
 
+# A relation or operator alone ("$<$ should be $\le$") is not a formula of the notation, but is safe.
+_LONE = frozenset({"<", ">", "=", "+", "-", r"\le", r"\ge", r"\leq", r"\geq", r"\ne", r"\approx", r"\cdot",
+                   r"\odot", r"\otimes", r"\oplus", r"\times", r"\circ", r"\sigma", r"\sigma'", r"\tanh",
+                   r"\tanh'", r"\partial", r"\delta", r"\dots"})
+
+
 def safe_math(content: str) -> bool:
-    """Whether `content` may go to TeX as math: it parses as the articles' notation."""
+    """Whether `content` may go to TeX as math: it parses as the articles' notation (or is one operator)."""
+    if content.strip() in _LONE:
+        return True
     try:
         parser.parse(content, "inline math")
     except (DeriveError, ValueError, RecursionError):
