@@ -247,3 +247,9 @@ def test_accented_names_are_text_accents():
     from derive.report.latex import escape
 
     assert escape("Koutník") == r"Koutn\'{\i}k" and "U+" not in escape("Schmidhuber, é, ü")
+
+
+def test_many_aligned_terms_list_what_differs_and_count_the_rest():
+    terms = tuple(TermPair("agrees", f"f_{k}", f"f_{k}") for k in range(9)) + (TermPair("missing", "", "o_t", "via o"),)
+    text = "\n".join(diagnosis_lines(Diagnosis("one term is missing", terms)))
+    assert "9 further terms are the same on both sides" in text and "f_3" not in text and "o_t" in text

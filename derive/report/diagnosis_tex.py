@@ -17,6 +17,7 @@ from derive.report.words import METHOD, TERM_KIND, VERDICT
 
 TERM_COLUMN = 12.0  # em: the width of a term's column in the table of aligned terms
 SUMMARY_WIDTH = 70  # characters of the summary in the report's summary table
+MOST_TERMS = 6  # aligned terms listed in full; beyond, the agreeing ones are only counted
 
 
 def diagnosis_lines(diagnosis: Diagnosis) -> list[str]:
@@ -72,8 +73,16 @@ def _terms(terms) -> str:
     """The aligned terms as a table (kind, the hand formula's term, the exact result's, a note)."""
     if any(_widest_piece(t.hand) > TERM_COLUMN or _widest_piece(t.exact) > TERM_COLUMN for t in terms):
         return _terms_as_displays(terms)
+    shown, same = list(terms), 0
+    if len(terms) > MOST_TERMS:
+        # What is wrong first: the terms that agree are counted, not listed.
+        shown = [t for t in terms if t.kind != "agrees"]
+        same = len(terms) - len(shown)
     rows = [r"%s & %s & %s & %s \\" % (TERM_KIND.get(t.kind, prose(t.kind)), _cell(t.hand), _cell(t.exact),
-                                        prose(t.note)) for t in terms]
+                                        prose(t.note)) for t in shown]
+    if same:
+        rows.append(r"%s & \multicolumn{3}{@{}l@{}}{%d further term%s the same on both sides} \\" % (
+            TERM_KIND["agrees"], same, " is" if same == 1 else "s are"))
     return ("\n" + r"\begin{longtable}{@{}>{\raggedright\arraybackslash}p{2.3cm}>{\raggedright\arraybackslash}p{4.5cm}"
             r">{\raggedright\arraybackslash}p{4.5cm}>{\raggedright\arraybackslash}p{4.3cm}@{}}"
             r"\toprule & in the hand formula & in the exact result & \\ \midrule \endhead" + "\n"
