@@ -21,11 +21,12 @@ from derive import pipeline
 from derive.claim import check_unique
 from derive.errors import ClaimError, DeriveError
 from derive.evidence import Verdict, diagnosis_json, to_json
-from derive.notation import claimsfile
+from derive.notation import claimsfile, fixfile
+from derive.report.files import write_atomic
 from derive.report.output import staged
-from derive.report.text import evidence_line, shorten
+from derive.report.text import diagnosis_lines, evidence_line, shorten
 from derive.terminal import printable
-from derive.verify import Settings, verify
+from derive.verify import Settings
 
 
 @dataclass
@@ -77,7 +78,7 @@ def _verify_each(claims: list, settings: Settings) -> list:
     results = []
     for claim in claims:
         try:
-            results.append((claim, verify(claim.question(), settings)))
+            results.append((claim, pipeline.settle(claim, settings)))
         except Exception as error:  # noqa: BLE001 - a stranger's claim must not end the run with a traceback
             results.append((claim, f"verification failed: {type(error).__name__}: {error}"))
     return results
@@ -136,6 +137,9 @@ def table(rows: list[Row]) -> str:
     widths = [max(len(str(line[k])) for line in [header] + lines) for k in range(4)]
     out = ["  ".join(str(cell).ljust(widths[k]) if k < 4 else str(cell) for k, cell in enumerate(line)).rstrip()
            for line in [header] + lines]
+    diagnoses = [line for row in rows if row.verdict is not None for line in diagnosis_lines(row.id, row.verdict)]
+    if diagnoses:
+        out += ["", "What is wrong:"] + diagnoses
     errors = [row.error for row in rows if row.error]
     if errors:
         out += ["", "Errors:"] + errors
@@ -174,8 +178,29 @@ def write_report(rows: list[Row], output: Path, settings: Settings, make_pdf: bo
     return pipeline.write_report(results, output, settings, title, make_pdf).pdf_error
 
 
+def write_fixes(rows: list[Row], err) -> list[Path]:
+    """FILE.fixed.toml beside each claims file that has corrections (see derive.notation.fixfile)."""
+    written = []
+    for name in dict.fromkeys(row.file for row in rows):
+        corrections = {row.id: row.verdict.diagnosis.correction for row in rows if row.file == name and row.verdict
+                       and row.verdict.diagnosis and row.verdict.diagnosis.correction
+                       and row.verdict.diagnosis.correction.target != "statement"}
+        if not corrections:
+            continue
+        path = Path(name)
+        text, problems = fixfile.fixed(path.read_text(encoding="utf-8"), corrections)
+        for problem in problems:
+            err.write(f"derive: {path}: {printable(problem)}\n")
+        if text:
+            target = path.with_name(path.stem + ".fixed.toml")
+            write_atomic(target, text)
+            written.append(target)
+    return written
+
+
 def run(paths, stdin: bytes | None, settings: Settings, *, jobs: int = 0, as_json_output: bool = False,
-        report: Path | None = None, make_pdf: bool = True, verbosity: int = 0, out=None, err=None) -> int:
+        report: Path | None = None, make_pdf: bool = True, verbosity: int = 0, out=None, err=None,
+        fix: bool = False) -> int:
     """The whole command; returns the exit code."""
     out, err = out or sys.stdout, err or sys.stderr
     rows, unusable = load(paths, stdin)
@@ -201,6 +226,9 @@ def run(paths, stdin: bytes | None, settings: Settings, *, jobs: int = 0, as_jso
         out.write(printable(table(rows)) + "\n")
     for message in unusable:
         err.write(f"derive: error: {printable(message)}\n")
+    if fix:
+        for written in write_fixes(rows, err):
+            (err if as_json_output else out).write(f"corrected copy written to {written}\n")
     if pdf_error:
         err.write(f"derive: report.tex and report.json written to {report}, no PDF: {printable(pdf_error)}\n")
     elif report is not None and any(row.verdict for row in rows) and not as_json_output:

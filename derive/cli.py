@@ -143,6 +143,9 @@ def _add_check(commands) -> None:
     check.add_argument("--report", type=Path, metavar="DIR",
                        help="also write report.tex, report.json and report.pdf of these claims into DIR")
     check.add_argument("--no-pdf", action="store_true", help="with --report: write report.tex and report.json only")
+    check.add_argument("--fix", action="store_true",
+                       help="write beside each FILE a copy, FILE.fixed.toml, with every correction the diagnosis "
+                            "found written into its latex (or define) field and a comment saying what changed")
     _add_checking(check, quick=False)
     check.add_argument("-v", "--verbose", action="store_true", help="print a line per claim as it is verified")
 
@@ -178,9 +181,11 @@ def _check(args) -> int:
         raise DeriveError("check needs claims files, or --stdin to read one from standard input")
     if args.no_pdf and args.report is None:
         raise DeriveError("--no-pdf goes with --report")
+    if args.fix and args.stdin:
+        raise DeriveError("--fix writes a corrected copy beside each claims file; it cannot fix standard input")
     stdin = sys.stdin.buffer.read(claimsfile.LARGEST_FILE + 1) if args.stdin else None
     return check.run(args.files, stdin, settings, jobs=args.jobs, as_json_output=args.json, report=args.report,
-                     make_pdf=not args.no_pdf, verbosity=1 if args.verbose else 0)
+                     make_pdf=not args.no_pdf, verbosity=1 if args.verbose else 0, fix=args.fix)
 
 
 def main(argv=None) -> int:

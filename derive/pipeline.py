@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import os
 import platform
 import sys
@@ -12,11 +13,13 @@ from pathlib import Path
 from derive import claims as claims_module
 from derive import lifetime
 from derive.errors import ClaimError, DeriveError, ReportError
+from derive.evidence import Diagnosis
 from derive.report import figures, json_report, pdf, tex
 from derive.report.files import write_atomic
 from derive.report.output import staged
 from derive.terminal import printable
 from derive.verify import Settings, verify
+from derive.verify.diagnosis import diagnose
 
 TITLE = "Hand derivations of RNN and LSTM gradients, checked claim by claim"
 
@@ -68,11 +71,22 @@ class Progress:
 _CLAIMS: list = []  # the claims being verified, inherited by forked workers
 
 
+def settle(claim, settings: Settings):
+    """The claim's verdict, and for one that differs or agrees only when truncated, its diagnosis."""
+    question = claim.question()
+    verdict = verify(question, settings)
+    try:
+        diagnosis = diagnose(claim, question, verdict, settings)
+    except Exception as error:  # noqa: BLE001 - a diagnosis that fails must not cost the verdict
+        diagnosis = Diagnosis("", note=f"the diagnosis failed: {type(error).__name__}: {error}")
+    return dataclasses.replace(verdict, diagnosis=diagnosis)
+
+
 def _verify_one(index: int, settings: Settings):
     started = time.monotonic()
     claim = _CLAIMS[index]
     try:
-        verdict = verify(claim.question(), settings)
+        verdict = settle(claim, settings)
     except DeriveError:
         raise
     except Exception as error:  # noqa: BLE001 - a failing claim is named, never a traceback

@@ -3,7 +3,8 @@
 A claims file can hold anything: an ANSI escape sequence echoed raw would
 recolour or rewrite the user's terminal, a carriage return would hide what
 came before it, a bidirectional override would reorder what is read. Every
-message echoed to the terminal goes through `printable`.
+message echoed to the terminal goes through `printable`; `plain` writes the
+little LaTeX of a diagnosis sentence ($\\sigma'$ ...) as Unicode (σ′).
 """
 from __future__ import annotations
 
@@ -25,3 +26,17 @@ def printable(text, newlines: bool = True) -> str:
     """
     text = _UNSAFE.sub(_shown, str(text))
     return text if newlines else text.replace("\n", "\\n")
+
+
+_PLAIN = [(r"\\tilde\{(\w)\}", "\\1\u0303"), (r"\\bar\{\\imath\}", "ī"), (r"\\bar\{(\w)\}", "\\1\u0304"),
+          (r"\\sigma", "σ"), (r"\\tanh", "tanh"), (r"\\dots", "…"), (r"\\le", "≤"), (r"\\ge", "≥"),
+          (r"\\delta", "δ"), (r"\\partial", "∂"), (r"\\odot", "⊙"), (r"\\cdot", "·"), (r"\\mathrm\{(\w+)\}", "\\1"),
+          (r"\\left", ""), (r"\\right", "")]
+
+
+def plain(text: str) -> str:
+    """A diagnosis sentence for the terminal: its $...$ math in plain Unicode (σ′(…) should be tanh′(…))."""
+    text = text.replace("$", "")
+    for latex, shown in _PLAIN:
+        text = re.sub(latex + r"(?![A-Za-z])", shown, text)
+    return text.replace("'", "′")

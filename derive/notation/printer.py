@@ -3,7 +3,7 @@
 The engine's results use the models' names (c_t, W_{ch}, z_{f,t}); an
 article writes s_t for c_t or f for σ. `NotationPrinter` prints quantities
 under the claim's aliases, the notation's functions as the articles write
-them (\\tanh\\left(x\\right), not SymPy's \\tanh{\\left(x\\right)}) and a
+them (\\tanh(x), not SymPy's \\tanh{\\left(x\\right)}) and a
 derivative written as its `Slope` atom as σ'(x): the text parses back with
 derive.notation.parser and reads as the same value, so a correction made of
 printed terms can be re-verified like any claim.
@@ -77,13 +77,13 @@ class NotationPrinter(LatexPrinter):
         rule = rule_of(type(expr))
         if rule is None:
             return super()._print_Function(expr, exp)
-        text = r"%s\left(%s\right)" % (self._function_name(rule.name), self._print(expr.args[0]))
+        text = r"%s(%s)" % (self._function_name(rule.name), self._print(expr.args[0]))
         return text if exp is None else r"%s^{%s}" % (text, exp)
 
     _print_exp = _print_tanh = _print_atan = _print_Function
 
     def _print_Slope(self, expr, exp=None):
-        text = r"%s'\left(%s\right)" % (self._function_name(str(expr.args[0])), self._print(expr.args[1]))
+        text = r"%s'(%s)" % (self._function_name(str(expr.args[0])), self._print(expr.args[1]))
         return text if exp is None else r"%s^{%s}" % (text, exp)
 
     def _print_Abs(self, expr, exp=None):

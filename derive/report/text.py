@@ -6,12 +6,29 @@ import functools
 from derive.evidence import (ERROR_DIGITS, BoundCounterexample, BoundEvidence, Certificate, EqualAtPoints, Extremum,
                              Measurements, Verdict, decimal)
 from derive.rules import Semantics, Status
+from derive.terminal import plain
+
 
 WIDEST_EVIDENCE = 100  # characters of the one-line evidence in the table
 
 
 def shorten(text: str, width: int = WIDEST_EVIDENCE) -> str:
     return text if len(text) <= width else text[:width - 3] + "..."
+
+
+def diagnosis_lines(row_id: str, verdict: Verdict) -> list[str]:
+    """What is wrong with a claim, and its correction (LaTeX to paste), as lines under the check table."""
+    diagnosis = verdict.diagnosis
+    if diagnosis is None:
+        return []
+    lines = [f"  {row_id}: {plain(diagnosis.summary) or 'no diagnosis'}"]
+    correction = diagnosis.correction
+    if correction is not None:
+        where = "" if correction.target == "latex" else f" {correction.target}"
+        lines.append(f"      corrected{where} ({correction.status}, {correction.method}): {correction.latex}")
+    elif diagnosis.note:
+        lines.append(f"      {plain(diagnosis.note)}")
+    return lines
 
 
 def evidence_line(verdict: Verdict) -> str:

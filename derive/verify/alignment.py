@@ -121,7 +121,7 @@ def _show(expr, model, aliases) -> str:
 
 
 def _words(factors: Counter, model, aliases) -> str:
-    return ", ".join(_show(f ** k, model, aliases) for f, k in sorted(factors.items(), key=lambda i: str(i[0])))
+    return ", ".join(f"${_show(f ** k, model, aliases)}$" for f, k in sorted(factors.items(), key=lambda i: str(i[0])))
 
 
 def _path_names(reference, model: Model | None) -> dict:
@@ -170,7 +170,7 @@ def align(hand, exact, model: Model | None, aliases: dict | None = None) -> tupl
             note = (f"{_words(wrong, model, aliases) or 'no factor'} where the exact term has "
                     f"{_words(right, model, aliases) or 'none'}")
             if best.coefficient != term.coefficient:
-                note += f" (coefficient {best.coefficient} for {term.coefficient})"
+                note += f" (coefficient ${sympy.latex(best.coefficient)}$ for ${sympy.latex(term.coefficient)}$)"
             pairs.append(TermPair("wrong factor", _show(best.expr, model, aliases), _show(term.expr, model, aliases),
                                   note))
         else:

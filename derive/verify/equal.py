@@ -43,8 +43,14 @@ def _relative_error(a: list, b: list):
 
 @functools.lru_cache(maxsize=256)
 def _mpmath_function(symbols: tuple, entries: tuple):
-    """The entries as one mpmath function of the symbols (made once: a diagnosis compares one exact side often)."""
-    return sympy.lambdify(symbols, list(entries), modules=[namespace("mpmath"), "mpmath"])
+    """The entries as one mpmath function of the symbols (made once: a diagnosis compares one exact side often).
+
+    The symbols are renamed x0, x1, ... first: lambdify then needs no work to make their LaTeX names into
+    Python identifiers, which was most of its time.
+    """
+    plain = {symbol: sympy.Symbol(f"x{k}") for k, symbol in enumerate(symbols)}
+    return sympy.lambdify(list(plain.values()), [e.xreplace(plain) for e in entries],
+                          modules=[namespace("mpmath"), "mpmath"])
 
 
 def _compare(hand, exact, symbols, points, settings: Settings, semantics: Semantics, labels=()) -> Comparison:
@@ -108,18 +114,19 @@ def _(question: Equal, settings: Settings = Settings()) -> Verdict:
         raise VerificationError(f"{len(question.labels)} labels for {len(_entries(hand))} entries")
     draws = points_module.sample(question.model, symbols, settings.points, settings.seed, settings.digits,
                                  question.extra, question.domain)
-    shown = readable(hand, question.model)
-    hand_entries = [sympy.latex(value) for value in shown] if question.labels else []
+    # The sides as the articles write them, for the evidence (not while screening candidate fixes).
+    latex = (lambda expr: "") if settings.screening else (lambda expr: sympy.latex(readable(expr, question.model)))
+    shown = readable(hand, question.model) if question.labels and not settings.screening else None
+    hand_entries = [sympy.latex(value) for value in shown] if shown is not None else [""] * len(question.labels)
     comparisons = []
     for name, exact in sides.items():
         compared = _compare(hand, exact, symbols, draws, settings, name, question.labels)
-        entries = tuple(EntryComparison(e.label, e.equal, e.max_relative_error, latex)
-                        for e, latex in zip(compared.entries, hand_entries))
-        comparisons.append(Comparison(name, compared.equal, compared.max_relative_error,
-                                      sympy.latex(readable(exact, question.model)), entries,
+        entries = tuple(EntryComparison(e.label, e.equal, e.max_relative_error, text)
+                        for e, text in zip(compared.entries, hand_entries))
+        comparisons.append(Comparison(name, compared.equal, compared.max_relative_error, latex(exact), entries,
                                       compared.counterexample))
-    evidence = EqualAtPoints(settings.points, settings.digits, settings.seed, settings.tolerance,
-                             sympy.latex(shown), tuple(comparisons))
+    evidence = EqualAtPoints(settings.points, settings.digits, settings.seed, settings.tolerance, latex(hand),
+                             tuple(comparisons))
     full, truncated = comparisons[0], (comparisons[1] if len(comparisons) > 1 else None)
     if full.equal:
         status, decided_by = Status.AGREES, Semantics.FULL
@@ -129,6 +136,7 @@ def _(question: Equal, settings: Settings = Settings()) -> Verdict:
         return Verdict(Status.DIFFERS, Method.NUMERIC, replace(evidence, correction=full.exact))
     difference = sympy.Matrix(hand) - sympy.Matrix(sides[decided_by]) if isinstance(hand, sympy.MatrixBase) \
         else hand - sides[decided_by]
-    rewriting = proof.prove_zero(difference, settings.budget, _proof_rewritings(question)) if settings.prove else None
+    rewriting = None if settings.screening else proof.prove_zero(difference, settings.budget,
+                                                                  _proof_rewritings(question))
     evidence = replace(evidence, proof=Proof(rewriting) if rewriting else None)
     return Verdict(status, Method.SYMBOLIC if rewriting else Method.NUMERIC, evidence)

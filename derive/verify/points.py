@@ -8,6 +8,7 @@ value its node had at that step.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import mpmath
@@ -101,8 +102,14 @@ def sample(model: Model | None, symbols, count: int, seed: int, dps: int, extra=
 
     `extra(model, trajectory, offset, symbols, rng)` may bind symbols the model
     does not know (e.g. adjoints δc_t); it returns a dict symbol -> value.
+    The same request gives the same points, made once (callers only read them).
     """
-    symbols = sorted_symbols(set(symbols))
+    return list(_sample(model, tuple(sorted_symbols(set(symbols))), count, seed, dps, extra, tuple(domain)))
+
+
+@functools.lru_cache(maxsize=64)
+def _sample(model: Model | None, symbols: tuple, count: int, seed: int, dps: int, extra, domain: tuple) -> list:
+    symbols = list(symbols)
     rng = np.random.default_rng(seed)
     ranges = {symbol: (float(low), float(high)) for symbol, low, high in domain}
     free = [s for s in symbols if s in ranges]

@@ -28,7 +28,7 @@ class Settings:
     seed: int = 20240531
     budget: float = DEFAULT_BUDGET
     quick: bool = False  # experiments: fewer draws, shorter spans
-    prove: bool = True  # False: an equality that holds at the points is not proved (screening candidate fixes)
+    screening: bool = False  # True: a quick check of a candidate fix (no proof, no display of the sides)
 
     @property
     def tolerance(self):

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import itertools
+import re
 import time
 from dataclasses import dataclass
 
@@ -36,6 +38,7 @@ from derive.verify.questions import Equal, Settings, verify
 
 MOST_CANDIDATES = 600  # edits verified per claim
 MOST_EDITS = 2  # edits combined in one member's fix
+MOST_ADDED_TERMS = 4  # a correction that adds more terms than this is no longer the author's formula
 SCREEN_POINTS = 8  # points of the quick check of a candidate
 KINDS = ("function", "time", "relation", "number", "quantity", "transpose", "swap", "range", "drop", "terms")
 
@@ -63,7 +66,7 @@ class Screened:
 def screen(spec: Spec, settings: Settings) -> Screened:
     """A candidate's verdict at a few points, without a proof."""
     try:
-        verdict = verify(question(spec), dataclasses.replace(settings, points=SCREEN_POINTS, prove=False))
+        verdict = verify(question(spec), dataclasses.replace(settings, points=SCREEN_POINTS, screening=True))
     except (DeriveError, ArithmeticError, ValueError, TypeError, RecursionError):
         return Screened(None)
     error = None
@@ -117,6 +120,8 @@ def _term_edits(sub: SubClaim) -> list:
     if not isinstance(read, Equal) or isinstance(read.hand, sympy.MatrixBase):
         return []
     missing = [pair for pair in align(read.hand, read.full, read.model, sub.spec.aliases) if pair.kind == "missing"]
+    if len(missing) > MOST_ADDED_TERMS:
+        return []
     text = sub.spec.formula.text
     end = len(text)
     start = sub.hand_start if text[sub.hand_start:].strip() == "0" else end  # "= 0" is replaced, not added to
@@ -262,20 +267,57 @@ def _corrected(spec: Spec, fixes: list) -> tuple[str, Spec] | None:
     return target, dataclasses.replace(spec, formula=parse(text, spec.formula.label))
 
 
+_TOKEN = re.compile(r"\\[A-Za-z]+|\\.|\s+|.")
+
+
+def _edited_text(spec: Spec, target: str) -> str:
+    return spec.formula.text if target == "latex" else spec.definitions[target].formula.text
+
+
 def _changed(original: str, corrected: str) -> tuple[tuple, str]:
-    """The (start, end) spans of `corrected` that are new (merged where they touch), and the text they replaced."""
+    """The (start, end) spans of `corrected` that are new, and the text they replaced, from a diff of LaTeX tokens
+    (\\sigma against \\tanh as wholes, never letter by letter); spans that touch are merged."""
+    old_tokens, new_tokens = _TOKEN.findall(original), _TOKEN.findall(corrected)
+    old_at = [0] + list(itertools.accumulate(len(t) for t in old_tokens))
+    new_at = [0] + list(itertools.accumulate(len(t) for t in new_tokens))
     spans, replaced = [], []
-    matcher = difflib.SequenceMatcher(None, original, corrected, autojunk=False)
-    for operation, old_start, old_end, start, end in matcher.get_opcodes():
+    matcher = difflib.SequenceMatcher(None, old_tokens, new_tokens, autojunk=False)
+    for operation, i1, i2, j1, j2 in matcher.get_opcodes():
         if operation == "equal":
             continue
-        replaced.append(original[old_start:old_end])
+        replaced.append(original[old_at[i1]:old_at[i2]])
+        start, end = new_at[j1], new_at[j2]
         if end > start:
             if spans and start <= spans[-1][1] + 1:
                 spans[-1] = (spans[-1][0], end)
             else:
                 spans.append((start, end))
-    return tuple(spans), " … ".join(r for r in replaced if r)
+    return _whole_symbols(corrected, tuple(spans)), " … ".join(r.strip() for r in replaced if r.strip())
+
+
+def _whole_symbols(text: str, spans: tuple) -> tuple:
+    """Each span grown to the whole symbol it falls in (W_{\\underline{i}} -> \\underline{W_i}): a name with its
+    scripts, without its argument."""
+    try:
+        tree = parse(text).tree
+    except DeriveError:
+        return spans
+    heads = []
+    for node in tree.iter_subtrees():
+        if node.data == "postfix":
+            scripts = [c for c in node.children[1:] if isinstance(c, lark.Tree) and c.data in ("sub", "sup", "prime")]
+            end = scripts[-1].meta.end_pos if scripts else node.children[0].meta.end_pos
+            heads.append((node.meta.start_pos, end))
+    grown = []
+    for start, end in spans:
+        inside = [(s, e) for s, e in heads if s <= start and end <= e and (s, e) != (start, end)]
+        if inside:
+            start, end = min(inside, key=lambda head: head[1] - head[0])
+        if grown and start <= grown[-1][1]:
+            grown[-1] = (grown[-1][0], max(end, grown[-1][1]))
+        else:
+            grown.append((start, end))
+    return tuple(grown)
 
 
 def _correction(spec: Spec, fixes: list, settings: Settings) -> Correction | None:
@@ -298,6 +340,8 @@ def _correction(spec: Spec, fixes: list, settings: Settings) -> Correction | Non
     if target != "latex":
         parameter = spec.definitions[target].parameter
         words += f" in ${target}" + (f"_{parameter}" if parameter else "") + "$"
-    changed, replaced = _changed(original, latex)
+    changed, _ = _changed(original, latex)
+    replaced = " … ".join(dict.fromkeys(_edited_text(fix.sub.spec, target)[start:end]
+                                        for fix in fixes for start, end, _ in fix.steps[0][1].spans))
     return Correction(latex, words, verdict.status, verdict.method,
                       "latex" if target == "latex" else f"define {target}", changed, replaced)
