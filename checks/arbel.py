@@ -48,7 +48,7 @@ def explode_large_w():
 
 # Not in arbel.toml: the vector reading multiplies the trailing · c_{t-1} from the left (diag(c_{t-1}) ...),
 # which no reading rule of the notation gives (a column times a column is refused there).
-@claim("arbel.A_t.vector", where="main text, term A_t, vector reading",
+@claim("arbel.A_t.vector", where="main text, term $A_t$, vector reading",
        printed=_PRINTED["A"],
        reading=r"$n = 2$: $\mathrm{diag}(c_{t-1}) \mathrm{diag}(\sigma'(z_{f,t})) W_{fh} \mathrm{diag}(o_{t-1} "
                r"\odot \tanh'(c_{t-1}))$ --- the trailing factor $c_{t-1}$ scales rows, as the product rule's "

@@ -97,6 +97,7 @@ def test_a_wide_column_is_shown_entry_by_entry_under_its_labels():
 def test_fractions_in_running_text_keep_the_body_size():
     assert report_math.inline(r"\frac{\partial c_t}{\partial c_{t-1}}") == r"{\partial c_t}/{\partial c_{t-1}}"
     assert report_math.inline(r"\frac{1}{z + 1}") == r"{1}/(z + 1)"
+    assert report_math.inline(r"\frac{\partial c}{\partial c} \cdot f") == r"{\partial c}/{\partial c} \cdot f"
 
 
 # -- evidence ----------------------------------------------------------------------------------
@@ -191,6 +192,7 @@ def test_notation_in_text_is_typeset_and_anything_else_escaped():
     attack = prose(r"see $\input{/etc/passwd}$ and $x^^5c$")
     assert r"\input" not in attack and "^^" not in attack and r"\$" in attack
     assert prose("a lone $ sign") == r"a lone \$ sign"
+    assert prose("$|w| < 4$ and $<$") == r"$\left|w\right| < 4$ and $<$"  # bars as \left|…\right|, a lone relation
 
 
 # -- the document ------------------------------------------------------------------------------

@@ -83,10 +83,11 @@ def _terms(terms) -> str:
     if same:
         rows.append(r"%s & \multicolumn{3}{@{}l@{}}{%d further term%s the same on both sides} \\" % (
             TERM_KIND["agrees"], same, " is" if same == 1 else "s are"))
-    return ("\n" + r"\begin{longtable}{@{}>{\raggedright\arraybackslash}p{2.3cm}>{\raggedright\arraybackslash}p{4.5cm}"
+    # Terms hold full-size fractions: the rows need more height than text rows.
+    return ("\n" + r"\renewcommand{\arraystretch}{1.5}\begin{longtable}{@{}>{\raggedright\arraybackslash}p{2.3cm}>{\raggedright\arraybackslash}p{4.5cm}"
             r">{\raggedright\arraybackslash}p{4.5cm}>{\raggedright\arraybackslash}p{4.3cm}@{}}"
             r"\toprule & in the hand formula & in the exact result & \\ \midrule \endhead" + "\n"
-            + "\n".join(rows) + "\n" + r"\bottomrule\end{longtable}")
+            + "\n".join(rows) + "\n" + r"\bottomrule\end{longtable}\renewcommand{\arraystretch}{1}")
 
 
 def _terms_as_displays(terms) -> str:

@@ -65,7 +65,8 @@ def _inline_piece(piece) -> str:
                 text = "".join(_inline_piece(c) for c in argument.children).strip()
                 sum_ = any(tree.is_binary(c) or tree.is_relation(c) for c in argument.children)
                 sides.append("(%s)" % text if sum_ else "{%s}" % text)
-            rest = piece.parts[1 + piece.parts[1:].index(arguments[1]) + 1:]
+            last = next(k for k, part in enumerate(piece.parts) if part is arguments[1])  # by identity: equal
+            rest = piece.parts[last + 1:]  # arguments (d/d) must not be mistaken for each other
             fraction = "%s/%s" % tuple(sides)
             # A script after the fraction applies to all of it.
             return ("(%s)" % fraction if rest else fraction) + "".join(_inline_piece(p) for p in rest)

@@ -8,6 +8,8 @@ Fractions in running text are written a/b, at the size of the text.
 """
 from __future__ import annotations
 
+import re
+
 from derive.errors import DeriveError
 from derive.notation import parser
 from derive.report.latex import escape
@@ -18,6 +20,9 @@ from derive.report.math import inline
 _LONE = frozenset({"<", ">", "=", "+", "-", r"\le", r"\ge", r"\leq", r"\geq", r"\ne", r"\approx", r"\cdot",
                    r"\odot", r"\otimes", r"\oplus", r"\times", r"\circ", r"\sigma", r"\sigma'", r"\tanh",
                    r"\tanh'", r"\partial", r"\delta", r"\dots"})
+
+
+_BARS = re.compile(r"(?<!\\left)(?<!\\right)\|([^|$]+)\|")
 
 
 def safe_math(content: str) -> bool:
@@ -37,8 +42,11 @@ def prose(text: str) -> str:
     out = []
     for index, part in enumerate(parts):
         is_math = index % 2 == 1 and index < len(parts) - 1  # an unclosed last `$` opens nothing
+        bars = _BARS.sub(r"\\left|\1\\right|", part) if is_math else part  # |w| as the notation spells it
         if is_math and part.strip() and safe_math(part):
             out.append("$" + inline(part) + "$")
+        elif is_math and bars != part and safe_math(bars):
+            out.append("$" + inline(bars) + "$")
         elif is_math:
             out.append(escape("$" + part + "$"))
         else:
