@@ -41,6 +41,7 @@ class Claim:
     build: Callable  # () -> Equal | Bound | Experiment
     statement: str = ""  # the claim in one sentence, in our words, when the formula alone is not enough
     verbatim: bool = True  # False when `printed` transcribes words rather than quotes a formula
+    model: object = None  # the model a claims file names (None: a claims module's, or none), for the report
     spec: object = None  # a claims file's parsed entry (derive.notation.statement.Spec): what a correction edits
 
     def question(self):

@@ -57,6 +57,17 @@ class ClaimsFileError(ClaimError):
     """A claims file (.toml) cannot be used at all: unreadable, not TOML, unknown keys, bad model options."""
 
 
+class ModelSpecError(ClaimsFileError):
+    """A [model] table's `state`, `inputs` or `truncate` names something the equations do not allow.
+
+    `key` and `value` (the entry as written) let the claims file loader point at it.
+    """
+
+    def __init__(self, message: str, key: str = "", value: str = ""):
+        super().__init__(message)
+        self.message, self.key, self.value = message, key, value
+
+
 class InputTooLargeError(ClaimsFileError):
     """A claims file, a formula or a range in it exceeds derive's limits; it is refused before any work."""
 

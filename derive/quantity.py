@@ -10,16 +10,26 @@ from the same table.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 import sympy
 
-# Names typeset otherwise than "a_bc" -> a_{bc}: the decorated letters of the articles and W_rec/W_in.
-TYPESET_NAMES = {
-    "c_tilde": r"\tilde{c}", "z_bar": r"\bar{z}", "i_bar": r"\bar{\imath}", "f_bar": r"\bar{f}",
-    "o_bar": r"\bar{o}", "h_tilde": r"\tilde{h}", "n_tilde": r"\tilde{n}",
-    "W_rec": r"W_{\mathrm{rec}}", "W_in": r"W_{\mathrm{in}}",
-}
+# Names typeset otherwise than "a_bc" -> a_{bc}. A letter with a decoration is named letter_decoration:
+# c_tilde is \tilde{c}, z_bar is \bar{z}, x_hat is \hat{x} (the DECORATIONS rule); the table holds the rest.
+DECORATIONS = ("tilde", "bar", "hat")
+TYPESET_NAMES = {"i_bar": r"\bar{\imath}", "W_rec": r"W_{\mathrm{rec}}", "W_in": r"W_{\mathrm{in}}"}
+_DECORATED_NAME = re.compile(r"([A-Za-z]+)_(%s)" % "|".join(DECORATIONS))
+_DECORATED_KEY = re.compile(r"\\(%s)\{([A-Za-z]+)\}" % "|".join(DECORATIONS))
+_PLAIN_KEY = re.compile(r"[A-Za-z]+(_[A-Za-z0-9]+)?")
+
+
+def _base_latex(name: str) -> str | None:
+    """The LaTeX of a name typeset otherwise than a_{bc}: the table's, or a decorated letter's; None for the rest."""
+    if name in TYPESET_NAMES:
+        return TYPESET_NAMES[name]
+    decorated = _DECORATED_NAME.fullmatch(name)
+    return "\\%s{%s}" % (decorated.group(2), decorated.group(1)) if decorated else None
 
 
 @dataclass(frozen=True)
@@ -52,8 +62,22 @@ class Quantity:
 
 def notation_key(name: str) -> str:
     """The key a claims file writes for a model name: c_tilde -> \\tilde{c}; W_fh, W_rec -> themselves."""
-    typeset_name = TYPESET_NAMES.get(name, "")
-    return typeset_name if typeset_name.startswith("\\") else name
+    latex = _base_latex(name) or ""
+    return latex if latex.startswith("\\") else name
+
+
+def name_of_key(key: str) -> str | None:
+    """The model name a claims file's key stands for (the inverse of notation_key): \\tilde{h} -> h_tilde.
+
+    None when the key makes no model name (a Greek letter, a decorated label).
+    """
+    for name, latex in TYPESET_NAMES.items():
+        if latex == key and latex.startswith("\\"):
+            return name
+    decorated = _DECORATED_KEY.fullmatch(key)
+    if decorated:
+        return f"{decorated.group(2)}_{decorated.group(1)}"
+    return key if _PLAIN_KEY.fullmatch(key) else None
 
 
 def time_label(time: int, absolute: bool = False) -> str:
@@ -66,8 +90,8 @@ def time_label(time: int, absolute: bool = False) -> str:
 def typeset_name(name: str, subscripts: list[str] = ()) -> str:
     """A model name with extra subscripts: typeset_name("z_f", ["t"]) = z_{f,t}; c_tilde -> \\tilde{c}_{...}."""
     subscripts = list(subscripts)
-    if name in TYPESET_NAMES:
-        base, extra = TYPESET_NAMES[name], []
+    if _base_latex(name) is not None:
+        base, extra = _base_latex(name), []
     elif "_" in name:
         base, rest = name.split("_", 1)
         extra = [rest]

@@ -3,7 +3,9 @@ import numpy as np
 import pytest
 
 from derive import models
+from derive.errors import ModelError
 from derive.lab import compiled, numeric
+from derive.notation import recurrence
 
 pytestmark = pytest.mark.skipif(not compiled.available(), reason="numba is not installed")
 
@@ -39,3 +41,29 @@ def test_compiled_chain_keeps_its_scale_over_spans_that_underflow():
     theirs = np.log10(np.linalg.norm(expected.jacobian[0], 2)) + expected.log10_scale[0]
     assert ours < -1000 and np.isfinite(ours)
     assert abs(ours - theirs) < 1e-9 * abs(theirs)
+
+
+@pytest.mark.parametrize("build", [models.gru, models.gru_torch])
+def test_the_grus_are_refused_cleanly(build):
+    """Their weights do not all sit in pre-activations Σ W·(state or input), the form the kernel generates."""
+    model = build(n=2)
+    rng = np.random.default_rng(0)
+    params = numeric.draw_params(model, rng, draws=1)
+    with pytest.raises(ModelError, match="numeric.chain"):
+        compiled.chain(model, params, 5, rng.normal(size=(5, 1, 2, 1)), {"h": np.zeros((1, 2, 1))})
+
+
+def test_a_model_of_equations_compiles_when_its_weights_sit_in_pre_activations():
+    model = recurrence.model_of(dict(equations=[r"a_t = W h_{t-1} + U x_t + b", r"h_t = \tanh(a_t)"], state=["h"],
+                                     inputs=["x"], n=3))
+    rng = np.random.default_rng(2)
+    params = numeric.draw_params(model, rng, draws=2)
+    inputs, initial = rng.normal(size=(30, 2, 3, 1)), {"h": rng.normal(size=(2, 3, 1)) * 0.5}
+    expected = numeric.chain(model, params, 30, rng, inputs=inputs, initial=initial, record_every=0)
+    jacobian, log10_scale = compiled.chain(model, params, 30, inputs, initial)
+    theirs = expected.jacobian * 10.0 ** expected.log10_scale[:, None, None]
+    assert np.abs(jacobian * 10.0 ** log10_scale[:, None, None] - theirs).max() <= 1e-12 * np.abs(theirs).max()
+    one_line = recurrence.model_of(dict(equations=[r"h_t = \tanh(W h_{t-1} + U x_t + b)"], state=["h"], inputs=["x"],
+                                        n=3))
+    with pytest.raises(ModelError, match="pre-activation"):
+        compiled.chain(one_line, params, 30, inputs, initial)

@@ -5,12 +5,14 @@ import torch
 
 from derive import models
 from derive.lab import numeric
+from derive.lab.linearization import linearization
 from derive.lab.peers import torch_lstm_cell
 from helpers import assert_jacobian
 
 MODELS = [
     lambda: models.rnn(n=3), lambda: models.rnn(n=3, activation="tanh"), lambda: models.rnn(n=2, form="cv"),
     lambda: models.lstm_1997(n=3), lambda: models.lstm_forget(n=3), lambda: models.lstm_peephole(n=3),
+    lambda: models.gru(n=3), lambda: models.gru_torch(n=3), lambda: models.gru(n=2, m=3),
 ]
 
 
@@ -42,6 +44,30 @@ def test_truncated_chain_is_the_product_of_forget_gates():
     product = np.prod([history[k]["f"][..., 0] for k in range(1, 21)], axis=0)
     ours = result.jacobian * (10 ** result.log10_scale)[:, None, None]
     assert np.allclose(ours, np.eye(4) * product[:, :, None], rtol=1e-10)
+
+
+@pytest.mark.parametrize("build, kept", [(models.gru, lambda z: 1 - z), (models.gru_torch, lambda z: z)])
+def test_truncated_chain_of_a_gru_is_the_product_of_its_update_gates(build, kept):
+    model = build(n=4)
+    rng = np.random.default_rng(5)
+    params = numeric.draw_params(model, rng, draws=3)
+    inputs = rng.normal(size=(25, 3, 4, 1))
+    history = numeric.run(model, params, 25, rng, inputs=inputs)
+    result = numeric.chain(model, params, 25, rng, semantics="truncated", inputs=inputs)
+    product = np.prod([kept(history[k]["z"][..., 0]) for k in range(1, 26)], axis=0)
+    ours = result.jacobian * (10 ** result.log10_scale)[:, None, None]
+    assert np.allclose(ours, np.eye(4) * product[:, :, None], rtol=1e-10)
+
+
+def test_a_weight_times_a_gated_state_is_a_composite_product():
+    """Chung's U_h (r_t ⊙ h_{t-1}): the block carries U_h (diag(r_t) + diag(h_{t-1} σ'(a_r)) U_r); PyTorch's form
+    multiplies h_{t-1} alone and needs none."""
+    (composite,) = linearization(models.gru(n=2)).chain_plan("full").composite
+    assert composite.weight == "U_h" and set(composite.states) == {"h"}
+    assert list(composite.products) == [("state", "h", linearization(models.gru(n=2)).chain_plan("full")
+                                         .weights["h"].index("U_r"))]
+    assert not linearization(models.gru_torch(n=2)).chain_plan("full").composite
+    assert not linearization(models.gru(n=2)).chain_plan("truncated").composite  # the candidate is held
 
 
 def test_log_scale_tracking_survives_a_span_that_underflows_float64():

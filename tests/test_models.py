@@ -17,6 +17,8 @@ BUILDERS = [
     lambda n: models.lstm_forget(n=n),
     lambda n: models.lstm_forget(n=n, bias=False),
     lambda n: models.lstm_peephole(n=n),
+    lambda n: models.gru(n=n),
+    lambda n: models.gru_torch(n=n, bias=False),
 ]
 
 
@@ -32,6 +34,18 @@ def test_traced_equations_compute_what_the_cell_computes(build, n):
             entry = expanded[row, 0]
             value = numeric.evaluate(entry, model, params, history, 2)
             assert np.allclose(value, history[2][name][:, row, 0], rtol=1e-12, atol=1e-12), name
+
+
+@pytest.mark.parametrize("build", BUILDERS)
+def test_the_one_unit_program_is_the_step_with_its_products_kept(build):
+    """Multiplying each product out gives the traced equations back."""
+    model = build(1)
+    products: dict = {}
+    for product in model.program.products:
+        weight = model.params[product.weight][0, 0]
+        products[product.symbol[0, 0]] = weight * product.operand[0, 0].xreplace(products)
+    for name, definition in model.program.equations.items():
+        assert sympy.expand(definition[0, 0].xreplace(products) - model.equations[name][0, 0]) == 0, name
 
 
 def test_forget_lstm_equations_read_like_the_paper():

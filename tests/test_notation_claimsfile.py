@@ -188,7 +188,7 @@ def test_claims_load_refuses_a_file_with_a_broken_claim(tmp_path):
     (claim("c_t = c_t"), "[source] table"),
     (HEAD + claim("c_t = c_t", "colour = 1"), "unknown key colour"),
     (HEAD + '[[claim]]\nid = "a"\nwhere = "x"\n', "needs latex"),
-    (HEAD + claim("c_t = c_t", 'model = { name = "gru" }'), "model name must be one of"),
+    (HEAD + claim("c_t = c_t", 'model = { name = "mgu" }'), "model name must be one of"),
     (HEAD + claim("c_t = c_t", 'model = { name = "lstm_forget", activation = "tanh" }'), "has no option activation"),
     (HEAD + claim("c_t = c_t", 'model = { name = "rnn", form = "elman" }'), "form must be"),
     (HEAD + claim("c_t = c_t", 'expect = "maybe"'), "expect must be one of"),

@@ -4,8 +4,8 @@ import pickle
 import sympy
 
 from derive import models
-from derive.quantity import (LatexSymbol, Quantity, QuantitySymbol, quantity_of, retime, sorted_symbols,
-                             symbols_of, typeset)
+from derive.quantity import (LatexSymbol, Quantity, QuantitySymbol, name_of_key, notation_key, quantity_of, retime,
+                             sorted_symbols, symbols_of, typeset)
 
 
 def test_a_symbol_is_its_quantity():
@@ -54,3 +54,11 @@ def test_matrices_of_symbols_and_deterministic_order():
     assert [quantity_of(s).index for s in column] == [(1,), (2,)]
     symbols = {QuantitySymbol(Quantity("z", 1, absolute=True)), QuantitySymbol(Quantity("z_1"))}
     assert sorted_symbols(symbols) == sorted_symbols(list(reversed(sorted_symbols(symbols))))
+
+
+def test_decorated_names_are_one_rule_both_ways():
+    for name, key in (("c_tilde", r"\tilde{c}"), ("h_tilde", r"\tilde{h}"), ("x_hat", r"\hat{x}"),
+                      ("z_bar", r"\bar{z}"), ("i_bar", r"\bar{\imath}"), ("W_rec", "W_rec"), ("b_hn", "b_hn")):
+        assert notation_key(name) == key and name_of_key(key) == name
+    assert typeset(Quantity("h_tilde", -1)) == r"\tilde{h}_{t-1}" and typeset(Quantity("x_hat")) == r"\hat{x}"
+    assert name_of_key(r"\alpha") is None and name_of_key(r"\tilde{h}_f") is None

@@ -11,7 +11,9 @@ Semantics of ∂c_t/∂c_{t-1} (c is the model's first state, h its second):
   truncated  gate and cell-input activations are constants with respect to the
              state (the truncated gradient of Hochreiter & Schmidhuber 1997 and
              Gers et al. 2000): only the direct path remains.
-For a model whose state is a single vector (the RNNs) both equal the one-step Jacobian.
+A model whose state is a single vector has no readout: for the RNNs both
+semantics equal the one-step Jacobian; for a gated one (the GRU's h, with its
+gates z_t, r_t and candidate h̃_t held) the truncated one is diag(1 − z_t).
 """
 from __future__ import annotations
 
@@ -64,8 +66,10 @@ def readout(model: Model, time: int = -1, absolute: bool = False) -> sympy.Matri
     """h at `time` as a function of c at `time`: the nodes of that step that depend on c are written out.
 
     For the forget-gate LSTM this is o_{t-1} ⊙ tanh(c_{t-1}); with peepholes o_{t-1}
-    itself depends on c_{t-1} and is written out too.
+    itself depends on c_{t-1} and is written out too. Only models with two states have one.
     """
+    if len(model.state) != 2:
+        raise ModelError(f"{model.name} has no readout: its state is {', '.join(model.state)}")
     first, second = model.state
     cone = tuple(name for name in model.equations if model.depends_on(name, first) and name != second)
     substitution: dict = {}
@@ -139,44 +143,69 @@ def _collapse_full(expr, model: Model, time: int, absolute: bool):
     return collapse(expr, model, (time - 1, time), absolute, _full_substitution(model, time, absolute))
 
 
-def path_terms(model: Model, time: int = 0, absolute: bool = False) -> dict:
-    """Named terms of the full ∂c_t/∂c_{t-1} that sum to it exactly.
+def _gate_chain(model: Model, time: int, absolute: bool):
+    """The first state's update with the gates held, and per gate: (∂update/∂gate with the gates that use
+    it responding, the gate written with the other gates held).
 
-    'direct' is the derivative of the cell update with the gates held (f_t for the
-    forget-gate LSTM, 1 for the 1997 LSTM); 'via_<gate>' is the route
-    c_{t-1} -> h_{t-1} (through tanh(c_{t-1})) -> <gate>_t -> c_t;
-    'via_<gate>_peephole' the route through the gate's peephole p ⊙ c_{t-1};
-    'via_o_prev' the route c_{t-1} -> o_{t-1} (peephole) -> h_{t-1} -> gates_t -> c_t.
+    Gates may feed later gates (the GRU's r_t feeds its candidate h̃_t); summed
+    over the gate graph in reverse order, each total is the chain rule's sum
+    over the paths from that gate to the state.
     """
-    if len(model.state) < 2:
-        raise ModelError(f"{model.name} has a single state; its ∂c_t/∂c_{{t-1}} has no gate paths")
-    first, second = model.state
+    gates = [name for name in model.equations if name in model.gates]  # in the order they are computed
+    held = expanded_except(model, model.gates, time, absolute)[model.state[0]]
+    local = {g: expanded_except(model, tuple(x for x in model.gates if x != g), time, absolute)[g] for g in gates}
+    total: dict = {}
+    for k in reversed(range(len(gates))):
+        symbols = model.q(gates[k], time, absolute)
+        value = held.jacobian(symbols)
+        for later in gates[k + 1:]:
+            through = local[later].jacobian(symbols)
+            if not through.is_zero_matrix:
+                value += total[later] * through
+        total[gates[k]] = value
+    return held, {g: (total[g], local[g]) for g in gates}
+
+
+def path_terms(model: Model, time: int = 0, absolute: bool = False) -> dict:
+    """Named terms of the full ∂c_t/∂c_{t-1} (of the first state) that sum to it exactly.
+
+    'direct' is the derivative of the state's update with the gates held (f_t for the
+    forget-gate LSTM, 1 for the 1997 LSTM, 1 − z_t for the GRU). Each path from
+    c_{t-1} is named by the gate where it enters the step, and carries on to c_t
+    through the gates after it: for a model with one state (the GRU), 'via_<gate>'
+    is c_{t-1} -> <gate>_t -> c_t (via_r: h_{t-1} -> r_t -> h̃_t -> h_t). With two
+    states, 'via_<gate>' is the route c_{t-1} -> h_{t-1} (through tanh(c_{t-1})) ->
+    <gate>_t -> c_t; 'via_<gate>_peephole' the route through the gate's peephole
+    p ⊙ c_{t-1}; 'via_o_prev' the route c_{t-1} -> o_{t-1} (peephole) -> h_{t-1} -> gates_t -> c_t.
+    """
+    if not model.gates:
+        raise ModelError(f"{model.name} has no gates; its one-step derivative has no gate paths")
+    first = model.state[0]
     c_prev = model.q(first, time - 1, absolute)
-    h_prev = model.q(second, time - 1, absolute)
-    held = expanded_except(model, model.gates, time, absolute)[first]
-    expanded = model.expanded(time, absolute)
+    held, gates = _gate_chain(model, time, absolute)
     full = _full_substitution(model, time, absolute)
-    out_of_h = readout(model, time - 1, absolute)
-
-    # ∂h_{t-1}/∂c_{t-1}, split into the tanh(c) route and the route through o_{t-1}'s peephole.
-    h_local = model.step(time - 1, absolute)[second]
-    tanh_route = h_local.jacobian(c_prev)
-    o_route = out_of_h.jacobian(c_prev) - tanh_route
-
     terms = {"direct": held.jacobian(c_prev)}
     o_terms = sympy.zeros(*terms["direct"].shape)
-    for gate in model.gates:
-        gate_symbols = model.q(gate, time, absolute)
-        if not held.free_symbols & set(gate_symbols):
+    if len(model.state) > 1:
+        second = model.state[1]
+        h_prev = model.q(second, time - 1, absolute)
+        # ∂h_{t-1}/∂c_{t-1}, split into the tanh(c) route and the route through o_{t-1}'s peephole.
+        tanh_route = model.step(time - 1, absolute)[second].jacobian(c_prev)
+        o_route = readout(model, time - 1, absolute).jacobian(c_prev) - tanh_route
+    for gate, (d_update, entering) in gates.items():
+        if d_update.is_zero_matrix:
             continue
-        d_update = held.jacobian(gate_symbols)
-        d_gate_h = expanded[gate].jacobian(h_prev)
-        d_gate_c = expanded[gate].jacobian(c_prev)
+        d_gate_c = entering.jacobian(c_prev)
+        if len(model.state) == 1:
+            if not d_gate_c.is_zero_matrix:
+                terms[f"via_{gate}"] = d_update * d_gate_c
+            continue
+        d_gate_h = entering.jacobian(h_prev)
         terms[f"via_{gate}"] = d_update * d_gate_h * tanh_route
-        if d_gate_c != sympy.zeros(*d_gate_c.shape):
+        if not d_gate_c.is_zero_matrix:
             terms[f"via_{gate}_peephole"] = d_update * d_gate_c
         o_terms += d_update * d_gate_h * o_route
-    if o_terms != sympy.zeros(*o_terms.shape):
+    if not o_terms.is_zero_matrix:
         terms["via_o_prev"] = o_terms
     result = {}
     for name, term in terms.items():
@@ -192,6 +221,9 @@ def gate_route(model: Model, gate: str, time: int = 0, absolute: bool = False):
     """
     if gate not in model.gates:
         raise ModelError(f"{model.name} has no gate {gate!r}; its gates are {', '.join(model.gates)}")
+    if len(model.state) != 2:
+        raise ModelError(f"gate routes split the ∂h_t/∂h_{{t-1}} of models with states (c, h); {model.name} "
+                         f"has one")
     second = model.state[1]
     h_prev = model.q(second, time - 1, absolute)
     frozen = sympy.Matrix([sympy.Dummy(f"held{k}") for k in range(len(h_prev))])

@@ -103,7 +103,7 @@ def chain(model: Model, params: dict, steps: int, rng: np.random.Generator, sema
     """
     semantics = as_semantics(semantics)
     linear = linearization(model)
-    plan = linear.plan(semantics)
+    plan = linear.chain_plan(semantics)
     draws = next(iter(params.values())).shape[0] if params else 1
     n, states = model.n, model.state
     source = source or states[0]
@@ -134,9 +134,20 @@ def chain(model: Model, params: dict, steps: int, rng: np.random.Generator, sema
             updated = np.zeros_like(perturbation)
             for r, coefficients in direct.items():
                 updated += coefficients[offset][..., None] * perturbation[:, states.index(r), None]
+            tangents = {}  # the tangent of each product, W times the tangent of its operand
             for r, stacked in stacks.items():
                 products = (stacked @ perturbation[:, states.index(r)]).reshape(draws, -1, n, n)
                 updated += np.einsum("dskn,dknm->dsnm", gains[r][offset], products)
+                tangents.update({("state", r, k): products[:, k] for k in range(products.shape[1])})
+            for index, composite in enumerate(plan.composite):
+                operand = sum((outputs[i][offset][..., None] * perturbation[:, states.index(r)]
+                               for r, i in composite.states.items()), np.zeros((draws, n, n)))
+                operand = sum((outputs[i][offset][..., None] * tangents[reference]
+                               for reference, i in composite.products.items()), operand)
+                tangent = tangents[("composite", index)] = params[composite.weight] @ operand
+                for s_index, i in enumerate(composite.gains):
+                    if i is not None:
+                        updated[:, s_index] += outputs[i][offset][..., None] * tangent
             scale = np.abs(updated).max(axis=(1, 2, 3))
             scale = np.where(scale > 0, scale, 1.0)
             perturbation = updated / scale[:, None, None, None]

@@ -71,6 +71,30 @@ def lstm_peephole(c_prev, h_prev, x, W_z, R_z, b_z, W_i, R_i, p_i, b_i, W_f, R_f
     return c, h
 
 
+def gru(h_prev, x, W_z, U_z, b_z, W_r, U_r, b_r, W_h, U_h, b_h):
+    """GRU of Chung et al. (2014); Cho et al. (2014) write the same cell with z and 1 - z swapped."""
+    a_z = W_z @ x + U_z @ h_prev + b_z
+    z = sigmoid(a_z)
+    a_r = W_r @ x + U_r @ h_prev + b_r
+    r = sigmoid(a_r)
+    a_h = W_h @ x + U_h @ (r * h_prev) + b_h
+    h_tilde = tanh(a_h)
+    h = (1 - z) * h_prev + z * h_tilde
+    return h
+
+
+def gru_torch(h_prev, x, W_z, U_z, b_z, W_r, U_r, b_r, W_n, b_in, U_n, b_hn):
+    """GRU as PyTorch's nn.GRUCell computes it: the reset gate multiplies after the matrix product."""
+    a_z = W_z @ x + U_z @ h_prev + b_z
+    z = sigmoid(a_z)
+    a_r = W_r @ x + U_r @ h_prev + b_r
+    r = sigmoid(a_r)
+    a_n = W_n @ x + b_in + r * (U_n @ h_prev + b_hn)
+    n = tanh(a_n)
+    h = (1 - z) * n + z * h_prev
+    return h
+
+
 def ff_chain(X, W_1, W_2, W_3, phi):
     """The three-layer, one-node-per-layer network of the "Vanishing Gradients & LSTMs" blog."""
     z_1 = W_1 @ X

@@ -9,7 +9,7 @@ along a simulated trajectory.
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import SimpleNamespace
 
@@ -17,7 +17,8 @@ import sympy
 
 from derive.errors import ModelError
 from derive.models.cells import sigmoid, tanh
-from derive.models.trace import trace
+from derive.models.program import Product, Program
+from derive.models.trace import run_capturing_locals, trace
 from derive.quantity import retime, scalar_or_matrix, symbols_of
 
 
@@ -81,10 +82,11 @@ class Model:
         return {"sigmoid": sigmoid, "tanh": tanh}.get(self.activation)
 
     # -- the symbolic trace ----------------------------------------------------------------
-    @cached_property
-    def _traced(self):
+    def _trace(self, one_unit: bool):
+        """Trace the cell on symbol matrices (1×1 ones for `one_unit`, products kept): (arguments, trace, zeros)."""
         arguments: dict = {}
         for argument, shape in self.argument_shapes.items():
+            shape = (1, 1) if one_unit else shape
             if argument.endswith("_prev") and argument[:-5] in self.state:
                 arguments[argument] = symbols_of(argument[:-5], -1, shape)
             elif argument in self.inputs:
@@ -94,10 +96,27 @@ class Model:
         zeros = {symbol: sympy.S.Zero for name in self.removed for symbol in arguments[name]}
         if "phi" in inspect.signature(self.cell).parameters:
             arguments["phi"] = self.phi
-        traced = trace(self.cell, arguments, lambda node, shape: symbols_of(node, 0 if self.state else None, shape))
+        traced = trace(self.cell, arguments, lambda node, shape: symbols_of(node, 0 if self.state else None, shape),
+                       products=one_unit)
+        return arguments, traced, zeros
+
+    @cached_property
+    def _traced(self):
+        arguments, traced, zeros = self._trace(one_unit=False)
         equations = {k: v.xreplace(zeros) for k, v in traced.equations.items()}
         params = {name: arguments[name] for name in self.param_shapes}
         return params, equations
+
+    @cached_property
+    def program(self) -> Program:
+        """One step at one unit with every W @ v a product (derive.models.program), for the laboratory."""
+        _, traced, zeros = self._trace(one_unit=True)
+        return Program(tuple(replace(step, operand=step.operand.xreplace(zeros)) if isinstance(step, Product)
+                             else (step[0], step[1].xreplace(zeros)) for step in traced.steps))
+
+    def run_cell(self, arguments: dict) -> dict:
+        """One step on arrays (NumPy floats or mpmath objects): every local of the cell by name."""
+        return run_capturing_locals(self.cell, arguments)[1]
 
     @property
     def params(self) -> dict:

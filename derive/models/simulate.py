@@ -1,4 +1,4 @@
-"""The one forward simulator: a model's own cell run step by step, on any array backend.
+"""The one forward simulator: a model's own cell (Model.run_cell) run step by step, on any array backend.
 
 The 30-digit points of the verifier (NumPy object arrays of mpmath numbers,
 one draw) and the laboratory's chains (float64 arrays, many draws at once)
@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Callable, Iterator
 
 from derive.models.model import Model
-from derive.models.trace import run_capturing_locals
 
 
 def cell_arguments(model: Model, params: dict, zero: Callable) -> dict:
@@ -36,6 +35,6 @@ def forward(model: Model, params: dict, initial: dict, inputs: Callable, steps: 
     for step in range(1, steps + 1):
         given = inputs(step)
         previous = {f"{s}_prev": state[s] for s in model.state}
-        _, nodes = run_capturing_locals(model.cell, {**arguments, **given, **previous})
+        nodes = model.run_cell({**arguments, **given, **previous})
         yield given, state, nodes
         state = {s: nodes[s] for s in model.state}

@@ -5,7 +5,9 @@ records its result as a fresh symbol with a local SymPy definition; the cell's
 local variables (read from its frame when it returns) name the nodes, and
 unnamed intermediates such as `W @ h_prev` are inlined into the named node
 that uses them. The result is the cell's equations, one per named local, in
-the order the code assigns them.
+the order the code assigns them. Traced with `products`, every `W @ v` of a
+parameter W stays one symbol instead (derive.models.program.Product), for the
+laboratory's structured blocks.
 """
 from __future__ import annotations
 
@@ -17,6 +19,10 @@ import textwrap
 from dataclasses import dataclass
 
 import sympy
+
+from derive.errors import ModelError
+from derive.models.program import Product, product_symbols
+from derive.quantity import quantity_of
 
 _counter = itertools.count()
 
@@ -30,6 +36,7 @@ class Traced:
         self.tape = tape
         self.symbols = symbols
         self.definition = definition  # None for a leaf (an argument of the cell)
+        self.factors = None  # (left, right) of a matrix product
         if definition is not None:
             tape.append(self)
 
@@ -77,10 +84,14 @@ class Traced:
     __rmul__ = __mul__
 
     def __matmul__(self, other):
-        return self._result(self.symbols * self._operand(other))
+        result = self._result(self.symbols * self._operand(other))
+        result.factors = (self, other)
+        return result
 
     def __rmatmul__(self, other):
-        return self._result(self._operand(other) * self.symbols)
+        result = self._result(self._operand(other) * self.symbols)
+        result.factors = (other, self)
+        return result
 
     def elementwise(self, function):
         """Apply a SymPy function entry by entry (the cells' activations, derive.rules.array_function)."""
@@ -93,6 +104,7 @@ class Trace:
 
     equations: dict  # name -> sympy.Matrix, in assignment order
     outputs: tuple  # names of the returned nodes, in return order
+    steps: tuple = ()  # with products: Products and (name, definition) pairs in execution order
 
 
 @functools.cache
@@ -123,11 +135,23 @@ def run_capturing_locals(function, kwargs: dict):
     return _returning_locals(function)(**kwargs)
 
 
-def trace(cell, arguments: dict, node_symbols) -> Trace:
+def _product(node, renaming: dict, count: int) -> Product:
+    """The Product a traced `W @ v` stands for; the left factor must be a parameter (an argument of the cell)."""
+    left, right = node.factors
+    weight = quantity_of(left.symbols[0]) if isinstance(left, Traced) and left.definition is None else None
+    if weight is None or weight.time is not None:
+        raise ModelError("a matrix product of a cell must be a parameter times a vector (W @ v)")
+    operand = right.symbols.xreplace(renaming) if isinstance(right, Traced) else sympy.Matrix(right)
+    return Product(product_symbols(weight.name, count, node.shape), weight.name, operand)
+
+
+def trace(cell, arguments: dict, node_symbols, products: bool = False) -> Trace:
     """Trace `cell` with symbolic `arguments` (name -> Matrix; other values passed as they are).
 
     `node_symbols(name, shape)` gives the Matrix of symbols that will stand for
-    the named local `name` in the equations.
+    the named local `name` in the equations. With `products`, each `W @ v`
+    stays a product symbol and `steps` lists the products and equations in
+    the order they are computed.
     """
     tape: list = []
     kwargs = {
@@ -143,9 +167,15 @@ def trace(cell, arguments: dict, node_symbols) -> Trace:
             names[id(value)] = name
     renaming: dict = {}
     equations: dict = {}
+    steps: list = []
     # Tape order is execution order, so every operand is resolved before it is used.
     for node in tape:
-        definition = node.definition.xreplace(renaming)
+        if products and node.factors is not None:
+            product = _product(node, renaming, len(steps))
+            steps.append(product)
+            definition = product.symbol
+        else:
+            definition = node.definition.xreplace(renaming)
         name = names.get(id(node))
         if name is None:
             renaming.update(zip(node.symbols, definition))
@@ -153,5 +183,6 @@ def trace(cell, arguments: dict, node_symbols) -> Trace:
             symbols = node_symbols(name, node.shape)
             renaming.update(zip(node.symbols, symbols))
             equations[name] = definition
+            steps.append((name, definition))
     outputs = tuple(names[id(r)] for r in results)
-    return Trace(equations=equations, outputs=outputs)
+    return Trace(equations=equations, outputs=outputs, steps=tuple(steps))

@@ -5,6 +5,7 @@
     reader, names, indices   parse tree -> SymPy, against a symbol table (nothing is ever evaluated as code)
     statement                a parsed claim -> the question that checks it (Equal or Bound)
     claimsfile               TOML claims files -> claims
+    recurrence, draft        a claims file's [model] equations -> a model (EquationModel)
     operators                ⊙, diag, σ', tanh', ... for claims written in Python
 """
 from derive.notation.operators import diag, dsigma, dtanh, hadamard, matmul, sigma, stack, tanh, transpose

@@ -12,6 +12,8 @@
     latex = '''\\frac{\\partial c_t}{\\partial c_{t-1}} = f_t'''
     expect = "agrees-when-truncated"
 
+A `model` is a built-in name with its options, or the recurrence itself
+(`equations`, `state`, `inputs`, `truncate`: derive.notation.recurrence).
 Top-level `model`, `semantics`, `aliases`, `define`, `variables`, `domain` and
 `values` are defaults for every claim; a claim's own keys override them (its
 tables key by key). The file is read with tomllib and every formula with
@@ -24,18 +26,17 @@ Claim is the very text that was parsed.
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import lark
-
 from derive import models
 from derive.claim import ID, Claim, Source, check_unique
-from derive.errors import ClaimError, ClaimsFileError, InputTooLargeError, ModelError, NotationError
-from derive.notation import parser
+from derive.errors import ClaimError, ClaimsFileError, InputTooLargeError, ModelError, ModelSpecError, NotationError
+from derive.notation import parser, recurrence
 from derive.notation.statement import Spec, definition, question
-from derive.notation.values import base_key
+from derive.notation.symbols import written_key
 from derive.rules import Semantics, Status
 
 LARGEST_FILE = 256 * 1024  # bytes
@@ -88,9 +89,11 @@ def _model(name: str, options: tuple) -> models.Model:
 
 
 def model_from(spec, what: str) -> models.Model | None:
-    """The model a claims file asks for: a builder name, a table with `name` and the builder's options, or "none".
+    """The model a claims file asks for: a builder name, a table with `name` and the builder's options, a table
+    with `equations` (a recurrence the file defines, derive.notation.recurrence), or "none".
 
-    The options are checked by derive.models.build; the claims file adds only its size limit.
+    The options are checked by derive.models (built-ins) and derive.notation.recurrence (equations); the claims
+    file adds only its size limit. Bad equations raise NotationError, located by the caller.
     """
     if spec is None or spec == "none":
         return None
@@ -103,6 +106,8 @@ def model_from(spec, what: str) -> models.Model | None:
         if isinstance(value, int) and not isinstance(value, bool) and not 1 <= value <= MOST_UNITS:
             raise InputTooLargeError(f"{what}.{key} = {value}: symbolic models have 1 to {MOST_UNITS} units")
     try:
+        if "equations" in spec:
+            return recurrence.model_of(spec, what)
         if not all(isinstance(value, (bool, int, float, str)) for value in options.values()):
             return models.build(spec.get("name"), options)  # a list or a table: build says which option is wrong
         return _model(spec.get("name"), tuple(sorted(options.items(), key=lambda item: item[0])))
@@ -168,7 +173,7 @@ def read_text(text: str, name: str) -> ClaimsFile:
             raise ClaimsFileError(f"claim {claim_id}: expect must be one of {', '.join(EXPECTATIONS)}, got {expect!r}")
         entry = Entry(claim_id, expect=expect)
         try:
-            entry.claim = _claim(merged, claim_id, source, text, name)
+            entry.claim = _claim(merged, claim_id, source, text, name, "model" in table)
         except NotationError as error:
             entry.error = _located(error, text, name, claim_id)
         result.entries.append(entry)
@@ -208,30 +213,10 @@ def notation_key(text: str, label: str) -> str:
     """The table key a name stands for in `aliases`: s_t -> s, y^t -> y, z_{f,t} -> z_f, \\tilde{C} -> \\tilde{C}."""
     formula = _formula(text, label)
     node = formula.tree.children[0] if len(formula.tree.children) == 1 else None
-    while isinstance(node, lark.Tree) and node.data != "postfix" and len(node.children) == 1:
-        node = node.children[0]
-    if not isinstance(node, lark.Tree) or node.data != "postfix" or \
-            node.children[0].data not in ("name", "style", "decorated", "function"):
-        raise NotationError(f"{label}: an alias names one symbol, like s_t or \\tilde{{C}}", 0, formula)
-    key = base_key(node.children[0]) if node.children[0].data != "function" else str(node.children[0].children[0])
-    bad = NotationError(f"{label}: an alias is a name with an optional label and the time t, like s_t, y^t, "
-                        f"z_{{f,t}}", 0, formula)
-    for script in node.children[1:]:
-        if script.data not in ("sub", "sup"):
-            raise bad
-        parts = parser.text_of(script.children[0]).split(",")
-        if script.data == "sup" or len(parts) == 2:
-            if parts[-1] != "t" or len(parts) > 2:
-                raise bad
-            parts = parts[:-1]
-        if parts and parts[0] != "t":
-            if not parts[0].isalnum():
-                raise bad
-            key += "_" + parts[0]
-    return key
+    return written_key(node, formula, label)[0]
 
 
-def _claim(table: dict, claim_id: str, source: Source, text: str, name: str) -> Claim:
+def _claim(table: dict, claim_id: str, source: Source, text: str, name: str, own_model: bool = False) -> Claim:
     for key in ("where", "latex"):
         if key not in table:
             raise ClaimsFileError(f"claim {claim_id} needs {key}")
@@ -240,7 +225,15 @@ def _claim(table: dict, claim_id: str, source: Source, text: str, name: str) -> 
     semantics = table.get("semantics", "full")
     if semantics not in SEMANTICS:
         raise ClaimsFileError(f"claim {claim_id}: semantics must be full or truncated, got {semantics!r}")
-    model = model_from(table.get("model"), f"claim {claim_id}: model")
+    try:
+        model = model_from(table.get("model"), f"claim {claim_id}: model")
+    except (NotationError, ModelSpecError) as error:  # the model's own equations: the file cannot be used
+        anchor = _anchor(text, claim_id) if own_model else 0
+        raise ClaimsFileError(_located_in_model(error, text, name, anchor)) from None
+    except (TypeError, ValueError, ArithmeticError, AttributeError, RecursionError) as error:
+        # SymPy refusing what the grammar allowed, as for a claim's formula (_build): bad input, not a crash.
+        raise ClaimsFileError(f"{name}: model: the equations cannot be evaluated: {type(error).__name__}: "
+                              f"{error}") from None
     aliases = {notation_key(k, f"aliases key {k}"): notation_key(_type(v, str, f"alias {k}"), f"alias {k}")
                for k, v in _type(table.get("aliases", {}), dict, "aliases").items()}
     definitions = dict(definition(_formula(k, f"define key {k}"), _formula(v, f"define {k}"))
@@ -271,7 +264,7 @@ def _claim(table: dict, claim_id: str, source: Source, text: str, name: str) -> 
     return Claim(id=claim_id, source=source, where=table["where"], printed=formula.text,
                  reading=_type(reading, str, "reading"), build=functools.partial(_build, spec, claim_id, text, name),
                  statement=_type(table.get("statement", ""), str, "statement"),
-                 verbatim=_type(table.get("verbatim", True), bool, "verbatim"), spec=spec)
+                 verbatim=_type(table.get("verbatim", True), bool, "verbatim"), model=model, spec=spec)
 
 
 def _reading(model, semantics: str, values: dict) -> str:
@@ -298,21 +291,60 @@ def _build(spec: Spec, claim_id: str, text: str, name: str):
                             f"{type(error).__name__}: {error}") from None
 
 
+def _anchor(text: str, claim_id: str) -> int:
+    """Where a claim's table starts in the file (its quoted id), 0 when it cannot be found."""
+    return max(text.find(f'"{claim_id}"'), text.find(f"'{claim_id}'"), 0)
+
+
+def _found(text: str, formula: str, anchor: int) -> int:
+    """Where a formula's text starts in the file: as a TOML string right after its opening quote (so that a
+    short formula is not found inside another line), else anywhere after `anchor`; -1 when it is not there."""
+    if not formula:
+        return -1
+    quoted = [text.find(quote + formula, anchor) for quote in ("'", '"')]  # a triple quote ends with one too
+    quoted = [at + 1 for at in quoted if at >= 0]
+    return min(quoted) if quoted else text.find(formula, anchor)
+
+
+def _where(error: NotationError, text: str, name: str, anchor: int) -> str:
+    """"file:line:column" of a formula's error in the file, or the place within the formula when its text is not
+    found verbatim (a TOML string with escapes)."""
+    formula = error.formula
+    found = _found(text, formula.text, anchor)
+    if found >= 0:
+        return "%s:%d:%d" % (name, *parser.locate(text, found + error.position))
+    line, column = parser.locate(formula.text, error.position)
+    return f"{name}, {formula.label} line {line}, column {column}"
+
+
 def _located(error: NotationError, text: str, name: str, claim_id: str) -> NotationError:
     """The error with the file, the claim, line and column, and the formula with a caret."""
-    formula, where = error.formula, name
+    formula = error.formula
     if formula is None or error.position is None:
         return type(error)(f"{name}: claim {claim_id}: {error.message}", error.position, formula)
-    anchor = max(text.find(f'"{claim_id}"'), text.find(f"'{claim_id}'"), 0)
-    found = text.find(formula.text, anchor) if formula.text else -1
-    if found >= 0:
-        line, column = parser.locate(text, found + error.position)
-        where = f"{name}:{line}:{column}"
-    else:
-        line, column = parser.locate(formula.text, error.position)
-        where = f"{name}, {formula.label} line {line}, column {column}"
-    message = f"{where}: claim {claim_id} ({formula.label}): {error.message}\n{parser.caret(formula.text, error.position)}"
+    message = (f"{_where(error, text, name, _anchor(text, claim_id))}: claim {claim_id} ({formula.label}): "
+               f"{error.message}\n{parser.caret(formula.text, error.position)}")
     return type(error)(message, error.position, formula)
+
+
+def _located_in_model(error, text: str, name: str, anchor: int) -> str:
+    """A [model] table's error with the file, line and column: in an equation, or at the `state`, `inputs` or
+    `truncate` entry it is about, with a caret."""
+    if isinstance(error, ModelSpecError):
+        key = re.compile(r"\b%s\s*=" % re.escape(error.key)).search(text, anchor) if error.key else None
+        if key is None:
+            return f"{name}: model: {error.message}"
+        after = re.compile(r"\n\s*(\w+\s*=|\[)").search(text, key.end())  # the entry ends where the next starts
+        end = after.start() if after else len(text)
+        quoted = [text.find(q + error.value + q, key.end(), end) for q in ('"', "'")] if error.value else []
+        found = min((f + 1 for f in quoted if f >= 0), default=key.start())
+        line, column = parser.locate(text, found)
+        return f"{name}:{line}:{column}: model ({error.key}): {error.message}\n{parser.caret(text, found)}"
+    formula = error.formula
+    if formula is None or error.position is None:
+        return f"{name}: model: {error.message}"
+    return (f"{_where(error, text, name, anchor)}: model ({formula.label}): {error.message}\n"
+            f"{parser.caret(formula.text, error.position)}")
 
 
 def load(path) -> list[Claim]:

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import lark
 import sympy
 
 from derive import rules
 from derive.errors import NotationError, UnknownSymbolError
 from derive.models import Model
+from derive.notation.parser import position, text_of
+from derive.notation.values import base_key
 from derive.quantity import notation_key
 
 SPELLINGS = {r"\bar{i}": r"\bar{\imath}"}  # other spellings of the same key
@@ -114,6 +117,77 @@ class SymbolTable:
     def unknown(self, spelled: str, position=None, formula=None, hint: str = "") -> UnknownSymbolError:
         return UnknownSymbolError(f"unknown symbol {spelled}{hint}; {self.model_name} knows: {self.known()}",
                                   position, formula)
+
+
+class DefinitionTable(SymbolTable):
+    """The table of a model while its equations are read (derive.notation.recurrence).
+
+    `draft` is the model as far as it is defined: its parameters, inputs,
+    states (known at t-1 from the start) and the quantities defined so far;
+    `splits` the weights written against a bracket. With `discover`, a name
+    that nothing else claims is offered to it (key -> parameter name, or None
+    when it is no parameter), so parameters are found as they are read.
+    `draft.unknown(key)` explains a name that stays unknown.
+    """
+
+    def __init__(self, draft, splits: dict | None = None, discover=None):
+        super().__init__(draft)
+        for name in draft.state:
+            self.entries.setdefault(notation_key(name), Entry("quantity", name, timed=True))
+        for split, parts in (splits or {}).items():
+            self.entries[notation_key(split)] = Entry("split", split, parts=tuple(parts))
+        self.discover = discover
+        self._asked: tuple = ("", None)  # the (base, label) last looked up, for `unknown`
+
+    def resolve(self, base: str, label: str | None) -> tuple[Entry | None, bool]:
+        entry, used = super().resolve(base, label)
+        self._asked = (base, label)
+        labelled = label not in (None, "t")
+        if self.discover is not None and entry is not None and entry.kind == "parameter" and labelled and not used:
+            entry = None  # W_z is a parameter of its own, not the parameter W at a time z
+        if entry is None and self.discover is not None:
+            key = f"{base}_{label}" if labelled else base  # z_t is z at time t, W_z the weight W_z
+            name = self.discover(key)
+            if name is not None:
+                entry = self.entries[key] = Entry("parameter", name)
+                return entry, key != base
+        return entry, used
+
+    def unknown(self, spelled: str, position=None, formula=None, hint: str = "") -> UnknownSymbolError:
+        base, label = self._asked
+        reason = self.model.unknown(spelled, [f"{base}_{label}", base] if label else [base]) if base else None
+        return UnknownSymbolError(reason, position, formula) if reason else \
+            super().unknown(spelled, position, formula, hint)
+
+
+def written_key(node, formula, label: str) -> tuple[str, bool]:
+    """(table key, whether the time t is written) of one name with an optional label and time t, as aliases,
+    `state` lists and an equation's left side write it: s_t -> (s, True), z_{f,t} -> (z_f, True), \\tilde{C} ->
+    (\\tilde{C}, False)."""
+    while isinstance(node, lark.Tree) and node.data != "postfix" and len(node.children) == 1:
+        node = node.children[0]
+    if not isinstance(node, lark.Tree) or node.data != "postfix" or \
+            node.children[0].data not in ("name", "style", "decorated", "function"):
+        raise NotationError(f"{label}: name one symbol, like s_t or \\tilde{{C}}", 0, formula)
+    key = base_key(node.children[0]) if node.children[0].data != "function" else str(node.children[0].children[0])
+    bad = NotationError(f"{label}: write a name with an optional label and the time t, like s_t, y^t, z_{{f,t}}",
+                        position(node), formula)
+    timed = False
+    for script in node.children[1:]:
+        if script.data not in ("sub", "sup"):
+            raise bad
+        parts = text_of(script.children[0]).split(",")
+        if script.data == "sup" or len(parts) == 2:
+            if parts[-1] != "t" or len(parts) > 2:
+                raise bad
+            parts, timed = parts[:-1], True
+        if parts and parts[0] == "t":
+            timed = True
+        elif parts:
+            if not parts[0].isalnum():
+                raise bad
+            key += "_" + parts[0]
+    return key, timed
 
 
 def variable_symbol(key: str) -> sympy.Symbol:

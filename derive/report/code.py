@@ -28,8 +28,10 @@ def _products_as_in_the_articles():
     rules = expression_rules.BIN_OP_RULES
     saved = rules[ast.Mult], rules[ast.MatMult]
     remove = expression_codegen.ExpressionCodegen._should_remove_multiply_op
-    rules[ast.Mult] = expression_rules.BinOpRule("", r" \odot ", "")
-    rules[ast.MatMult] = expression_rules.BinOpRule("", r" \, ", "")
+    # ⊙ and the matrix product do not associate with each other: U (r ⊙ h) keeps its parentheses.
+    grouped = expression_rules.BinOperandRule(wrap=True, force=True)
+    rules[ast.Mult] = expression_rules.BinOpRule("", r" \odot ", "", operand_right=grouped)
+    rules[ast.MatMult] = expression_rules.BinOpRule("", r" \, ", "", operand_right=grouped)
     expression_codegen.ExpressionCodegen._should_remove_multiply_op = lambda self, *args: False
     try:
         yield

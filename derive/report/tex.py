@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from derive import models
+from derive.quantity import typeset_name
 from derive.report.code import cell_latex
 from derive.report.diagnosis_tex import diagnosis_lines, short_summary
 from derive.report.evidence_tex import evidence_lines, formula
@@ -178,26 +179,69 @@ def _cell(model) -> str:
     return text
 
 
-def _models_section() -> str:
+BUILT_IN = (models.rnn, models.lstm_1997, models.lstm_forget, models.lstm_peephole, models.gru, models.gru_torch,
+            models.ff_chain)
+_REMARKS = {  # what a reader of the literature needs to know about a cell's conventions
+    "gru": r"Cho et al.\ (2014) write the same cell with $z_t$ and $1 - z_t$ swapped, "
+           r"$h_t = z_t \odot h_{t-1} + (1 - z_t) \odot \tilde{h}_t$: their update gate is $1 - z_t$ here, "
+           r"so their derivatives are these with $z_t$ read as $1 - z_t$.",
+    "gru_torch": r"A different function from the GRU above, not a relabelling: the reset gate multiplies "
+                 r"$U_n h_{t-1} + b_{hn}$ after the matrix product (as PyTorch and cuDNN compute it), where "
+                 r"Chung et al.\ multiply $h_{t-1}$ before it; $z_t$ keeps the old state, as in Cho et al.",
+}
+
+
+def _defined_models(results) -> list:
+    """The models claims files define by their equations, once each, in report order."""
+    found: dict = {}
+    for claim, _ in results:
+        model = getattr(claim, "model", None)
+        if getattr(model, "written", None):
+            found.setdefault(str(sorted(model.options.items())), model)
+    return list(found.values())
+
+
+def _defined_model(model) -> list:
+    """A model a claims file defines: its equations as the file writes them, its states, inputs and parameters."""
+    def names(items):
+        return ", ".join("$%s$" % typeset_name(name) for name in items) or "none"
+
+    matrices = {product.weight for product in model.program.products}
+    shapes = ", ".join(r"$%s$ ($n \times %s$)" % (typeset_name(name), "m" if name in model.input_weights else
+                                                   "n" if name in matrices else "1") for name in model.param_shapes)
+    return [r"\subsection{%s}" % escape(model.title),
+            *[formula(text) for text in model.written],
+            r"State carried to the next step: %s; inputs: %s; held in the truncated semantics: %s. "
+            r"Parameters, as the equations use them: %s." % (names(model.state), names(model.inputs),
+                                                            names(model.gates), shapes)]
+
+
+def _models_section(results=()) -> str:
     lines = [r"\section{The models}",
-             r"Each model is one Python function of plain array code; NumPy runs it (in float64, or with "
+             r"Each built-in model is one Python function of plain array code; NumPy runs it (in float64, or with "
              r"30-digit numbers for the checks), derive traces it into the SymPy equations that are "
              r"differentiated, and latexify-py renders it below from the same source. "
              r"$\odot$ is the elementwise product (\texttt{*}), juxtaposition the matrix product "
-             r"(\texttt{@}), $\sigma$ the logistic function, $\phi$ the activation ($\sigma$ or $\tanh$).",
+             r"(\texttt{@}), $\sigma$ the logistic function, $\phi$ the activation ($\sigma$ or $\tanh$). "
+             r"A model a claims file defines is read from its equations, printed as the file writes them.",
              r"\textbf{Semantics.} \emph{Full}: every dependence on $c_{t-1}$ is differentiated, including "
              r"through $h_{t-1} = o_{t-1} \odot \tanh(c_{t-1})$ into every gate. \emph{Truncated}: gate and "
              r"cell-input activations are constants with respect to the state (the truncated gradient of "
              r"Hochreiter \& Schmidhuber and of Gers et al.); only the direct path through the cell remains. "
              r"Multi-step derivatives $\partial c_k/\partial c_s$ are the exact chain over the whole state "
-             r"$(c, h)$."]
-    for builder in (models.rnn, models.lstm_1997, models.lstm_forget, models.lstm_peephole, models.ff_chain):
+             r"$(c, h)$. A GRU has the one state $h$: its truncated $\partial h_t/\partial h_{t-1}$ holds "
+             r"$z_t$, $r_t$ and the candidate, which leaves $\mathrm{diag}(1 - z_t)$."]
+    for builder in BUILT_IN:
         model = builder()
         lines.append(r"\subsection{%s}" % (escape(model.title) if "$" not in model.title else model.title))
         lines.append(_cell(model))
+        if model.name in _REMARKS:
+            lines.append(_REMARKS[model.name])
     model = models.rnn(form="cv")
     lines.append(r"\subsection{%s}" % model.title)
     lines.append(_cell(model))
+    for model in _defined_models(results):
+        lines.extend(_defined_model(model))
     return "\n".join(lines)
 
 
@@ -231,7 +275,7 @@ def render(results, *, title: str, settings, versions: dict, figures: dict | Non
         body.append(_section_summary(pairs))
         for claim, verdict in pairs:
             body.append(_claim_section(claim, verdict, figures))
-    body += [_models_section(), _references([source for source, _ in grouped]),
+    body += [_models_section(results), _references([source for source, _ in grouped]),
              r"\section*{Versions}\addcontentsline{toc}{section}{Versions}"
              + escape(", ".join(f"{k} {v}" for k, v in versions.items())) + ".",
              r"\end{document}", ""]
