@@ -154,7 +154,8 @@ def _equal(spec: Spec, context: Context, members: list) -> Equal:
     extra, horizon = _backward_pass(spec, symbols)
     return Equal(hand, full, model, truncated=truncated if differs else None,
                  extra=extra, canonical=_canonical(model, full, hand, horizon),
-                 labels=labels, domain=domain(spec, context, symbols, EQUAL_RANGE, bound=False))
+                 labels=labels, domain=domain(spec, context, symbols, EQUAL_RANGE, bound=False),
+                 aliases=tuple(sorted(spec.aliases.items())))
 
 
 def _backward_pass(spec: Spec, symbols):

@@ -17,6 +17,7 @@ from derive.errors import VerificationError
 from derive.evidence import Comparison, Counterexample, EntryComparison, EqualAtPoints, Proof, Verdict
 from derive.exact.collapse import readable
 from derive.exact.leaves import gates_to_preactivations, to_leaves
+from derive.notation.printer import NotationPrinter
 from derive.quantity import sorted_symbols
 from derive.rules import Method, Semantics, Status, namespace
 from derive.verify import points as points_module
@@ -114,10 +115,11 @@ def _(question: Equal, settings: Settings = Settings()) -> Verdict:
         raise VerificationError(f"{len(question.labels)} labels for {len(_entries(hand))} entries")
     draws = points_module.sample(question.model, symbols, settings.points, settings.seed, settings.digits,
                                  question.extra, question.domain)
-    # The sides as the articles write them, for the evidence (not while screening candidate fixes).
-    latex = (lambda expr: "") if settings.screening else (lambda expr: sympy.latex(readable(expr, question.model)))
+    # The sides as the articles write them, in the claim's own names (its aliases), not while screening fixes.
+    printed = NotationPrinter(dict(question.aliases)).doprint if question.aliases else sympy.latex
+    latex = (lambda expr: "") if settings.screening else (lambda expr: printed(readable(expr, question.model)))
     shown = readable(hand, question.model) if question.labels and not settings.screening else None
-    hand_entries = [sympy.latex(value) for value in shown] if shown is not None else [""] * len(question.labels)
+    hand_entries = [printed(value) for value in shown] if shown is not None else [""] * len(question.labels)
     comparisons = []
     for name, exact in sides.items():
         compared = _compare(hand, exact, symbols, draws, settings, name, question.labels)

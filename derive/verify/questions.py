@@ -53,6 +53,7 @@ class Equal:
     canonical: Callable | None = None
     labels: tuple = ()  # one label per entry of a stacked comparison, e.g. ("k = 2", "k = 3")
     domain: tuple = ()  # (symbol, low, high) for symbols no model binds, drawn uniformly
+    aliases: tuple = ()  # ((the claim's key, the model's key), ...): the evidence is printed in the claim's names
 
 
 @dataclass(frozen=True)
