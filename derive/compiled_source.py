@@ -1,0 +1,306 @@
+"""The source of a compiled chain kernel, generated from a model's one-unit SymPy blocks.
+
+`derive.compiled` writes this source to a file in its disk cache and lets numba
+compile it with `cache=True`, so the machine code is made once per machine.
+The number of units n is read from the arrays at run time, never baked in: one
+kernel (and one cache entry) serves every size of a model kind.
+
+Per step the kernel makes the forward products W·r_{t-1} (one matrix-vector
+product per previous state r), then one branch-free loop over the units that
+computes every node and every block coefficient (vectorised by LLVM: the
+exponentials are polynomials, not libm calls), then the rows
+Σ_k diag(gain_k) W_k, their product with the tangent P (BLAS), and one fused
+pass diag(direct) P + (that product). The magnitude of P is checked only every
+`every` steps and rescaled by a power of two, which is exact: any stride gives
+the same numbers as rescaling every step (a stretch that would leave the safe
+range is redone step by step from a snapshot).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+from sympy.printing.numpy import NumPyPrinter
+
+from derive import numeric
+from derive.activations import Sigmoid
+from derive.errors import ModelError
+from derive.models import SYMBOLS, Model
+
+
+def _info(symbol):
+    """What a symbol of the one-unit model stands for (name, time), or None for anything else."""
+    return SYMBOLS.get(symbol)
+
+
+class _Printer(NumPyPrinter):
+    """NumPy code for numba: σ and tanh by the kernel's helpers, symbols by their generated names."""
+
+    def __init__(self, names: dict):
+        super().__init__({"fully_qualified_modules": True})
+        self.names = names
+
+    def _print_Symbol(self, symbol):
+        return self.names[symbol]
+
+    def _print_Sigmoid(self, expr):
+        return self.names.get(expr) or "_sigmoid(%s)" % self._print(expr.args[0])
+
+    def _print_tanh(self, expr):
+        return self.names.get(expr) or "_tanh(%s)" % self._print(expr.args[0])
+
+
+# The helpers every kernel module starts with. exp and expm1 are a Cody–Waite reduction x = k ln2 + r and
+# the degree-13 Taylor polynomial of expm1(r) (|r| <= ln2/2: truncation 1e-17, a few ulp in all), with
+# 2^k made from its bits in two halves so that results underflow to 0 or overflow to inf as libm's do.
+# Branch-free, so LLVM vectorises the loop over units; libm's exp is a call per element.
+# `largest_magnitude` is the only reduction: reassociation lets it vectorise (the kernel itself gets only
+# "contract", which keeps the reduction x - k ln2 exact and the polynomial in order).
+HELPERS = '''
+import math
+
+import numba
+import numpy
+from llvmlite import ir
+from numba.core import types
+from numba.extending import intrinsic
+
+_INV_LN2 = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+SAFE = 2.0 ** 900  # a stretch of steps may move the largest |P| to within [1/SAFE, SAFE]
+
+
+@intrinsic
+def _float_from_bits(typingctx, bits):
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+    return types.float64(types.int64), codegen
+
+
+@numba.njit(inline="always")
+def _reduced(x):
+    x = x if x > -1400.0 else -1400.0
+    x = x if x < 1400.0 else 1400.0
+    k = numpy.floor(x * _INV_LN2 + 0.5)
+    r = (x - k * _LN2_HI) - k * _LN2_LO
+    p = r * (1.0 + r * (1 / 2 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r * (1 / 720 + r * (1 / 5040 + r * (
+        1 / 40320 + r * (1 / 362880 + r * (1 / 3628800 + r * (1 / 39916800 + r * (1 / 479001600 + r * (
+            1 / 6227020800)))))))))))))
+    whole = numpy.int64(k)
+    half = whole >> 1
+    return p, _float_from_bits((half + 1023) << 52), _float_from_bits((whole - half + 1023) << 52)
+
+
+@numba.njit(inline="always")
+def _exp(x):
+    p, low, high = _reduced(x)
+    return ((p + 1.0) * low) * high
+
+
+@numba.njit(inline="always")
+def _expm1(x):
+    p, low, high = _reduced(x)
+    power = low * high
+    return p * power + (power - 1.0)
+
+
+@numba.njit(inline="always")
+def _sigmoid(z):
+    return 1.0 / (1.0 + _exp(-z))
+
+
+@numba.njit(inline="always")
+def _tanh(z):
+    t = _expm1(-2.0 * abs(z))
+    r = -t / (t + 2.0)
+    return r if z >= 0 else -r
+
+
+@numba.njit(fastmath={"reassoc", "nsz"}, error_model="numpy", cache=True)
+def largest_magnitude(P):
+    flat = P.reshape(-1)
+    largest = 0.0
+    for k in range(flat.shape[0]):
+        value = abs(flat[k])
+        largest = largest if largest >= value else value
+    return largest
+
+
+@numba.njit(error_model="numpy", cache=True)
+def rescale(P, exponent):
+    """P times 2^-exponent: exact, so the stride of the rescaling never changes a number."""
+    factor = math.ldexp(1.0, -exponent)
+    flat = P.reshape(-1)
+    for k in range(flat.shape[0]):
+        flat[k] *= factor
+'''
+
+# One draw: the forward run and the tangent, stretch by stretch; `{...}` are filled per model.
+DRAW = '''
+
+@numba.njit(fastmath={{"contract"}}, error_model="numpy", nogil=True, cache=True)
+def one_draw(steps, every, inputs, input_stack, {stacks}vectors, initial, P):
+    n = P.shape[1]
+{setup}
+    exponent = 0
+    t = 0
+    stride = every
+    redo_until = 0
+    while t < steps:
+        stop = min(t + stride, steps)
+        if stride > 1:
+            saved_P[:] = P
+{save}
+        for step in range(t, stop):
+{step}
+        largest = largest_magnitude(P)
+        if stride > 1 and not (largest == 0.0 or (largest >= 1.0 / SAFE and largest <= SAFE)):
+            # The stretch left the safe range (or overflowed): redo it rescaling at every step.
+            P[:] = saved_P
+{restore}
+            redo_until = stop
+            stride = 1
+            continue
+        if largest > 0.0 and largest <= 1.7e308:
+            shift = math.frexp(largest)[1]
+            rescale(P, shift)
+            exponent += shift
+        t = stop
+        if t >= redo_until:
+            stride = every
+    return exponent
+
+
+@numba.njit(cache=True)
+def serial(steps, every, inputs, input_stack, {stacks}vectors, initial, P, exponents):
+    for d in range(P.shape[0]):
+        exponents[d] = one_draw(steps, every, inputs[d], input_stack[d], {stacks_d}vectors[d], initial[d], P[d])
+
+
+@numba.njit(cache=True, parallel=True)
+def parallel(steps, every, inputs, input_stack, {stacks}vectors, initial, P, exponents):
+    for d in numba.prange(P.shape[0]):
+        exponents[d] = one_draw(steps, every, inputs[d], input_stack[d], {stacks_d}vectors[d], initial[d], P[d])
+'''
+
+
+@dataclass(frozen=True)
+class Source:
+    """A kernel's source and the layout of its arguments, which `derive.compiled.chain` packs."""
+
+    text: str
+    input_weights: tuple  # the (n × m) weights applied to the inputs, stacked in this order
+    stacks: tuple  # ((state, (weight, ...)), ...): the weights applied to each previous state, stacked
+    vectors: tuple  # the (n × 1) parameters, stacked in this order
+
+
+def _indent(lines, depth: int) -> str:
+    return "\n".join(" " * depth + line for line in lines)
+
+
+def generate(model: Model, semantics: str) -> Source:
+    """The kernel module's source for one model kind and semantics (any n)."""
+    linear = numeric.linearization(model)
+    scalar = linear.scalar
+    plan = linear.plan(semantics)
+    matrices = linear.matrix_params
+    states = model.state
+    names = {}  # how each scalar symbol reads inside the loop over units a
+    for symbol in set(linear.symbols) | {s for e in scalar.equations.values() for s in e.free_symbols}:
+        info = _info(symbol)
+        if info is None:
+            continue
+        if info.time is None:
+            names[symbol] = f"p_{info.name}[a]"
+        elif info.time == -1:
+            names[symbol] = f"prev_{info.name}[a]"
+        else:
+            names[symbol] = f"node_{info.name}"
+    printer = _Printer(names)
+    vector_names = tuple(sorted(name for name in model.param_shapes if name not in matrices))
+    input_weights = []  # projected for all steps at once, before the loop
+    products = []  # (weight, previous state): one matrix-vector product per previous state and step
+    units = []
+    # An activation the coefficients need again (tanh(c_t) of the output equation) is computed once.
+    needed = {a for e in plan.expressions for a in e.atoms(sympy.tanh, Sigmoid) if a.args[0].is_Symbol}
+    for node, definition in scalar.equations.items():
+        for application in sorted(definition[0, 0].atoms(sympy.tanh, Sigmoid) & needed, key=str):
+            if application not in names:
+                text = printer.doprint(application)
+                names[application] = f"applied_{len(names)}"
+                units.append(f"{names[application]} = {text}")
+        terms = []
+        for term in sympy.Add.make_args(definition[0, 0]):
+            weights = [f for f in sympy.Mul.make_args(term) if _info(f) and _info(f).name in matrices]
+            if not weights:
+                terms.append(printer.doprint(term))
+                continue
+            (weight,) = weights
+            info = _info(term / weight)
+            if info is None or not (info.name in model.inputs or (info.time == -1 and info.name in states)):
+                raise ModelError(f"{model.name}: cannot compile the term {term} of {node}")
+            if info.name in model.inputs:
+                input_weights.append(_info(weight).name)
+                terms.append(f"projections[step, {len(input_weights) - 1} * n + a]")
+            else:
+                row = sum(1 for _, r in products if r == info.name)
+                products.append((_info(weight).name, info.name))
+                terms.append(f"product_{info.name}[{row} * n + a]")
+        units.append(f"node_{node} = " + " + ".join(terms))
+    units += [f"next_{state}[a] = node_{state}" for state in states]
+    shared, reduced = sympy.cse(list(plan.expressions), symbols=sympy.numbered_symbols("shared_"))
+    for symbol, value in shared:
+        names[symbol] = str(symbol)
+        units.append(f"{symbol} = {printer.doprint(value)}")
+    units += [f"coefficients[{k}, a] = {printer.doprint(expr)}" for k, expr in enumerate(reduced)]
+
+    stacks = tuple((state, tuple(w for w, r in products if r == state)) for state in states
+                   if any(r == state for _, r in products))
+    stacked = dict(stacks)
+    mixed = [r for r in states if plan.weights[r]]
+    setup = [f"p_{name} = vectors[{k}]" for k, name in enumerate(vector_names)]
+    setup += [f"prev_{state} = initial[{k}].copy()" for k, state in enumerate(states)]
+    setup += [f"next_{state} = numpy.empty(n)" for state in states]
+    setup += [f"saved_{state} = numpy.empty(n)" for state in states]
+    setup += [f"product_{state} = numpy.empty({len(weights)} * n)" for state, weights in stacks]
+    if input_weights:
+        setup.append("projections = numpy.dot(inputs, input_stack.T)")
+    setup += [f"coefficients = numpy.empty(({max(1, len(reduced))}, n))", "saved_P = numpy.empty_like(P)"]
+    for r in mixed:
+        setup += [f"mixed_{r} = numpy.empty(({len(states)} * n, n))", f"chained_{r} = numpy.empty(({len(states)} * n, n))"]
+
+    step = [f"numpy.dot(stack_{state}, prev_{state}, product_{state})" for state, _ in stacks]
+    step += ["for a in range(n):"] + ["    " + line for line in units]
+    for r in mixed:
+        rows = []
+        for s_index in range(len(states)):
+            parts = []
+            for gain, weight in zip(plan.gains[r][s_index], plan.weights[r]):
+                if gain is None:
+                    continue
+                if weight not in stacked.get(r, ()):
+                    raise ModelError(f"{model.name}: the weight {weight} of a block does not multiply {r}")
+                parts.append(f"gain_{gain} * stack_{r}[{stacked[r].index(weight)} * n + a, b]")
+            rows.append(f"        mixed_{r}[{s_index} * n + a, b] = " + (" + ".join(parts) or "0.0"))
+        gains = sorted({g for row in plan.gains[r] for g in row if g is not None})
+        step += ["for a in range(n):"] + [f"    gain_{g} = coefficients[{g}, a]" for g in gains]
+        step += ["    for b in range(n):"] + rows
+        step.append(f"numpy.dot(mixed_{r}, P[{states.index(r)}], chained_{r})")
+    # One fused pass, in place: every block's new value at (a, b) is made from the old values at (a, b).
+    directs = sorted({k for r in states for k in plan.direct[r] if k is not None})
+    step += ["for a in range(n):"] + [f"    direct_{k} = coefficients[{k}, a]" for k in directs]
+    step += ["    for b in range(n):"] + [f"        old_{r} = P[{k}, a, b]" for k, r in enumerate(states)]
+    for s_index in range(len(states)):
+        parts = [f"direct_{plan.direct[r][s_index]} * old_{r}" for r in states if plan.direct[r][s_index] is not None]
+        parts += [f"chained_{r}[{s_index} * n + a, b]" for r in mixed]
+        step.append(f"        P[{s_index}, a, b] = " + (" + ".join(parts) or "0.0"))
+    step += [f"prev_{state}, next_{state} = next_{state}, prev_{state}" for state in states]
+
+    stack_arguments = "".join(f"stack_{state}, " for state, _ in stacks)
+    text = (f'"""Compiled chain of {model.name} ({semantics}), generated by derive.compiled_source: do not edit."""\n'
+            + HELPERS + DRAW.format(
+                stacks=stack_arguments, stacks_d="".join(f"stack_{state}[d], " for state, _ in stacks),
+                setup=_indent(setup, 4), save=_indent([f"saved_{s}[:] = prev_{s}" for s in states], 12),
+                restore=_indent([f"prev_{s}[:] = saved_{s}" for s in states], 12), step=_indent(step, 12)))
+    return Source(text, tuple(input_weights), stacks, vector_names)
