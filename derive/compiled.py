@@ -18,6 +18,7 @@ kernels this process had to compile.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import os
@@ -86,18 +87,43 @@ def _module(model: Model, semantics: str):
         from derive import compiled_source
 
         source = compiled_source.generate(model, semantics)
-        layout = (f"\nINPUT_WEIGHTS = {source.input_weights!r}\nSTACKS = {source.stacks!r}\n"
+        layout = (f"\nINPUT_WEIGHTS = {source.input_weights!r}\nWEIGHTS = {source.weights!r}\n"
                   f"VECTORS = {source.vectors!r}\n")
         # Written whole and renamed, so a concurrent process never reads half a file (numba keys on its time stamp).
         temporary = directory / f".{name}.{os.getpid()}.tmp"
         temporary.write_text(source.text + layout)
         os.replace(temporary, path)
-    spec = importlib.util.spec_from_file_location(f"derive_kernels.{name}", path)
+    spec = importlib.util.spec_from_file_location(f"derive_kernel_{name}", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
+    with _vectoriser_options():
+        module.serial.compile(SIGNATURE)  # loaded from the disk cache when it is there
+    module.serial.disable_compile()  # `chain` passes nothing else: never a second, silent compilation
     _MODULES[(options, semantics)] = module
     return module
+
+
+# The kernel's arguments, as `chain` always passes them: compiled for exactly this signature, once.
+SIGNATURE = ("(int64, int64, float64[:, :, ::1], float64[:, :, ::1], float64[:, :, ::1], float64[:, :, ::1], "
+             "float64[:, :, ::1], float64[:, :, :, ::1], int64[::1])")
+
+# LLVM's vectoriser, while derive's kernels compile: the loop over units reads and writes a dozen rows, and the
+# default limit of 8 runtime alias checks would leave it scalar.
+_OPTIONS = {"-runtime-memory-check-threshold": ("256", "8"), "-vectorize-memory-check-threshold": ("256", "128")}
+
+
+@contextlib.contextmanager
+def _vectoriser_options():
+    from llvmlite import binding
+
+    for option, (ours, default) in _OPTIONS.items():
+        binding.set_option("derive", f"{option}={ours}")
+    try:
+        yield
+    finally:
+        for option, (ours, default) in _OPTIONS.items():
+            binding.set_option("derive", f"{option}={default}")
 
 
 def compilations() -> int:
@@ -134,14 +160,19 @@ def chain(model: Model, params: dict, steps: int, inputs: np.ndarray, initial: d
         return np.ascontiguousarray(np.concatenate([everything[w] for w in weights], axis=1), dtype=np.float64)
 
     xs = np.ascontiguousarray(inputs[..., 0].transpose(1, 0, 2), dtype=np.float64)
-    stacks = [stacked(weights, n) for _, weights in module.STACKS]
     vectors = (np.ascontiguousarray(np.stack([everything[v][..., 0] for v in module.VECTORS], axis=1), dtype=np.float64)
                if module.VECTORS else np.zeros((draws, 0, n)))
     start = np.ascontiguousarray(np.stack([initial[s][..., 0] for s in states], axis=1), dtype=np.float64)
     perturbation = np.zeros((draws, len(states), n, n))
     perturbation[:, states.index(source or states[0])] = np.eye(n)
     exponents = np.zeros(draws, dtype=np.int64)
-    kernel = module.parallel if parallel and draws > 1 else module.serial
-    kernel(steps, every, xs, stacked(module.INPUT_WEIGHTS, model.m), *stacks, vectors, start, perturbation,
-           exponents)
+    if parallel and draws > 1:
+        with _vectoriser_options():
+            module.parallel.compile(SIGNATURE)
+        module.parallel.disable_compile()
+        kernel = module.parallel
+    else:
+        kernel = module.serial
+    kernel(steps, every, xs, stacked(module.INPUT_WEIGHTS, model.m), stacked([w for w, _ in module.WEIGHTS], n),
+           vectors, start, perturbation, exponents)
     return perturbation[:, 0], exponents * LOG10_2

@@ -49,13 +49,20 @@ class _Printer(NumPyPrinter):
     def _print_tanh(self, expr):
         return self.names.get(expr) or "_tanh(%s)" % self._print(expr.args[0])
 
+    def _print_Pow(self, expr, rational=False):
+        # A small whole power as products: numba's x**k is a loop, which keeps LLVM from vectorising.
+        base, exponent = expr.args
+        if exponent.is_Integer and 2 <= exponent <= 4:
+            return "(" + "*".join([self.parenthesize(base, 100)] * int(exponent)) + ")"
+        return super()._print_Pow(expr, rational)
+
 
 # The helpers every kernel module starts with. exp and expm1 are a Cody–Waite reduction x = k ln2 + r and
 # the degree-13 Taylor polynomial of expm1(r) (|r| <= ln2/2: truncation 1e-17, a few ulp in all), with
 # 2^k made from its bits in two halves so that results underflow to 0 or overflow to inf as libm's do.
 # Branch-free, so LLVM vectorises the loop over units; libm's exp is a call per element.
-# `largest_magnitude` is the only reduction: reassociation lets it vectorise (the kernel itself gets only
-# "contract", which keeps the reduction x - k ln2 exact and the polynomial in order).
+# `magnitude` is a reduction: reassociation lets it vectorise (the loops over units get only "contract",
+# which keeps the reduction x - k ln2 exact and the polynomial in order).
 HELPERS = '''
 import math
 
@@ -68,7 +75,7 @@ from numba.extending import intrinsic
 _INV_LN2 = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
-SAFE = 2.0 ** 900  # a stretch of steps may move the largest |P| to within [1/SAFE, SAFE]
+SAFE = 2.0 ** 900  # a stretch of steps may move Σ|P| to within [1/SAFE, SAFE]: far from over- and underflow
 
 
 @intrinsic
@@ -118,13 +125,13 @@ def _tanh(z):
 
 
 @numba.njit(fastmath={"reassoc", "nsz"}, error_model="numpy", cache=True)
-def largest_magnitude(P):
+def magnitude(P):
+    """Σ|P|: a sum vectorises where a running maximum does not; any power of two near it rescales as well."""
     flat = P.reshape(-1)
-    largest = 0.0
+    total = 0.0
     for k in range(flat.shape[0]):
-        value = abs(flat[k])
-        largest = largest if largest >= value else value
-    return largest
+        total += abs(flat[k])
+    return total
 
 
 @numba.njit(error_model="numpy", cache=True)
@@ -136,12 +143,23 @@ def rescale(P, exponent):
         flat[k] *= factor
 '''
 
-# One draw: the forward run and the tangent, stretch by stretch; `{...}` are filled per model.
-DRAW = '''
+# The loops over units: "contract" only, which keeps the reduction x - k ln2 exact and the polynomial in order.
+UNIT_FLAGS = '@numba.njit(fastmath={"contract"}, error_model="numpy", cache=True)'
+# The loops over matrix rows: their dot products are reductions, which vectorise only if reassociated.
+ROW_FLAGS = '@numba.njit(fastmath={"contract", "reassoc", "nsz"}, error_model="numpy", cache=True)'
 
-@numba.njit(fastmath={{"contract"}}, error_model="numpy", nogil=True, cache=True)
-def one_draw(steps, every, inputs, input_stack, {stacks}vectors, initial, P):
+# One draw: the forward run and the tangent, stretch by stretch; `{...}` are filled per model.
+DRAW = """
+
+@numba.njit(error_model="numpy", nogil=True, cache=True)
+def one_draw(steps, every, inputs, input_stack, weights, vectors, initial, P):
     n = P.shape[1]
+    previous = initial.copy()
+    saved_previous = numpy.empty_like(previous)
+    saved_P = numpy.empty_like(P)
+    work = numpy.empty(({rows}, n))  # the next states, then the blocks' coefficients
+    products = numpy.empty(weights.shape[0])  # the weights times the previous states
+    projections = {projections}
 {setup}
     exponent = 0
     t = 0
@@ -151,19 +169,20 @@ def one_draw(steps, every, inputs, input_stack, {stacks}vectors, initial, P):
         stop = min(t + stride, steps)
         if stride > 1:
             saved_P[:] = P
-{save}
+            saved_previous[:] = previous
         for step in range(t, stop):
 {step}
-        largest = largest_magnitude(P)
-        if stride > 1 and not (largest == 0.0 or (largest >= 1.0 / SAFE and largest <= SAFE)):
+        total = magnitude(P)
+        if stride > 1 and not (total == 0.0 or (total >= 1.0 / SAFE and total <= SAFE)):
             # The stretch left the safe range (or overflowed): redo it rescaling at every step.
             P[:] = saved_P
-{restore}
+            previous[:] = saved_previous
+{restart}
             redo_until = stop
             stride = 1
             continue
-        if largest > 0.0 and largest <= 1.7e308:
-            shift = math.frexp(largest)[1]
+        if total > 0.0 and total <= 1.7e308:
+            shift = math.frexp(total)[1]
             rescale(P, shift)
             exponent += shift
         t = stop
@@ -173,16 +192,16 @@ def one_draw(steps, every, inputs, input_stack, {stacks}vectors, initial, P):
 
 
 @numba.njit(cache=True)
-def serial(steps, every, inputs, input_stack, {stacks}vectors, initial, P, exponents):
+def serial(steps, every, inputs, input_stack, weights, vectors, initial, P, exponents):
     for d in range(P.shape[0]):
-        exponents[d] = one_draw(steps, every, inputs[d], input_stack[d], {stacks_d}vectors[d], initial[d], P[d])
+        exponents[d] = one_draw(steps, every, inputs[d], input_stack[d], weights[d], vectors[d], initial[d], P[d])
 
 
 @numba.njit(cache=True, parallel=True)
-def parallel(steps, every, inputs, input_stack, {stacks}vectors, initial, P, exponents):
+def parallel(steps, every, inputs, input_stack, weights, vectors, initial, P, exponents):
     for d in numba.prange(P.shape[0]):
-        exponents[d] = one_draw(steps, every, inputs[d], input_stack[d], {stacks_d}vectors[d], initial[d], P[d])
-'''
+        exponents[d] = one_draw(steps, every, inputs[d], input_stack[d], weights[d], vectors[d], initial[d], P[d])
+"""
 
 
 @dataclass(frozen=True)
@@ -191,7 +210,7 @@ class Source:
 
     text: str
     input_weights: tuple  # the (n × m) weights applied to the inputs, stacked in this order
-    stacks: tuple  # ((state, (weight, ...)), ...): the weights applied to each previous state, stacked
+    weights: tuple  # ((weight, state), ...): the (n × n) weights applied to previous states, stacked in this order
     vectors: tuple  # the (n × 1) parameters, stacked in this order
 
 
@@ -206,21 +225,22 @@ def generate(model: Model, semantics: str) -> Source:
     plan = linear.plan(semantics)
     matrices = linear.matrix_params
     states = model.state
+    vector_names = tuple(sorted(name for name in model.param_shapes if name not in matrices))
+    # Every loop reads few arrays and writes one, so LLVM's runtime alias checks stay few enough to vectorise.
     names = {}  # how each scalar symbol reads inside the loop over units a
     for symbol in set(linear.symbols) | {s for e in scalar.equations.values() for s in e.free_symbols}:
         info = _info(symbol)
-        if info is None:
+        if info is None or info.name in matrices:
             continue
         if info.time is None:
-            names[symbol] = f"p_{info.name}[a]"
+            names[symbol] = f"vectors[{vector_names.index(info.name)}, a]"
         elif info.time == -1:
-            names[symbol] = f"prev_{info.name}[a]"
+            names[symbol] = f"previous[{states.index(info.name)}, a]"
         else:
             names[symbol] = f"node_{info.name}"
     printer = _Printer(names)
-    vector_names = tuple(sorted(name for name in model.param_shapes if name not in matrices))
     input_weights = []  # projected for all steps at once, before the loop
-    products = []  # (weight, previous state): one matrix-vector product per previous state and step
+    products = []  # (weight, previous state): rows of the stacked weights
     units = []
     # An activation the coefficients need again (tanh(c_t) of the output equation) is computed once.
     needed = {a for e in plan.expressions for a in e.atoms(sympy.tanh, Sigmoid) if a.args[0].is_Symbol}
@@ -244,63 +264,77 @@ def generate(model: Model, semantics: str) -> Source:
                 input_weights.append(_info(weight).name)
                 terms.append(f"projections[step, {len(input_weights) - 1} * n + a]")
             else:
-                row = sum(1 for _, r in products if r == info.name)
                 products.append((_info(weight).name, info.name))
-                terms.append(f"product_{info.name}[{row} * n + a]")
+                terms.append(f"products[{{{len(products) - 1}}} * n + a]")
         units.append(f"node_{node} = " + " + ".join(terms))
-    units += [f"next_{state}[a] = node_{state}" for state in states]
+    # The stacked weights grouped by the state they multiply; row k of `products` is weight k times that state.
+    stacked = [pair for state in states for pair in products if pair[1] == state]
+    units = [line.format(*[stacked.index(pair) for pair in products]) for line in units]
+    units += [f"work[{k}, a] = node_{state}" for k, state in enumerate(states)]
     shared, reduced = sympy.cse(list(plan.expressions), symbols=sympy.numbered_symbols("shared_"))
     for symbol, value in shared:
         names[symbol] = str(symbol)
         units.append(f"{symbol} = {printer.doprint(value)}")
-    units += [f"coefficients[{k}, a] = {printer.doprint(expr)}" for k, expr in enumerate(reduced)]
+    coefficient = {k: len(states) + k for k in range(len(reduced))}  # the row of `work` holding output k
+    units += [f"work[{coefficient[k]}, a] = {printer.doprint(expr)}" for k, expr in enumerate(reduced)]
 
-    stacks = tuple((state, tuple(w for w, r in products if r == state)) for state in states
-                   if any(r == state for _, r in products))
-    stacked = dict(stacks)
+    functions = ["", "", UNIT_FLAGS, "def units(step, projections, vectors, previous, products, work):",
+                 "    n = work.shape[1]", "    for a in range(n):"] + ["        " + line for line in units]
+    step = ["units(step, projections, vectors, previous, products, work)"]
+    restart = []  # after a restore: the products of the restored states
     mixed = [r for r in states if plan.weights[r]]
-    setup = [f"p_{name} = vectors[{k}]" for k, name in enumerate(vector_names)]
-    setup += [f"prev_{state} = initial[{k}].copy()" for k, state in enumerate(states)]
-    setup += [f"next_{state} = numpy.empty(n)" for state in states]
-    setup += [f"saved_{state} = numpy.empty(n)" for state in states]
-    setup += [f"product_{state} = numpy.empty({len(weights)} * n)" for state, weights in stacks]
-    if input_weights:
-        setup.append("projections = numpy.dot(inputs, input_stack.T)")
-    setup += [f"coefficients = numpy.empty(({max(1, len(reduced))}, n))", "saved_P = numpy.empty_like(P)"]
+    for r in states:
+        rows = [k for k, (_, state) in enumerate(stacked) if state == r]
+        if not rows:
+            continue
+        product = (f"numpy.dot(weights[{rows[0]} * n:{rows[-1] + 1} * n], previous[{states.index(r)}], "
+                   f"products[{rows[0]} * n:{rows[-1] + 1} * n])")
+        restart.append(product)
+        if r not in mixed:  # no block to build from these rows: the product alone, at the start of each step
+            step.insert(0, product)
+    setup = list(restart)
     for r in mixed:
-        setup += [f"mixed_{r} = numpy.empty(({len(states)} * n, n))", f"chained_{r} = numpy.empty(({len(states)} * n, n))"]
-
-    step = [f"numpy.dot(stack_{state}, prev_{state}, product_{state})" for state, _ in stacks]
-    step += ["for a in range(n):"] + ["    " + line for line in units]
-    for r in mixed:
-        rows = []
+        mixed_rows = []
         for s_index in range(len(states)):
             parts = []
             for gain, weight in zip(plan.gains[r][s_index], plan.weights[r]):
                 if gain is None:
                     continue
-                if weight not in stacked.get(r, ()):
+                if (weight, r) not in stacked:
                     raise ModelError(f"{model.name}: the weight {weight} of a block does not multiply {r}")
-                parts.append(f"gain_{gain} * stack_{r}[{stacked[r].index(weight)} * n + a, b]")
-            rows.append(f"        mixed_{r}[{s_index} * n + a, b] = " + (" + ".join(parts) or "0.0"))
+                parts.append(f"gain_{gain} * row_{stacked.index((weight, r))}")
+            mixed_rows.append(f"            mixed[{s_index} * n + a, b] = " + (" + ".join(parts) or "0.0"))
+        rows = [k for k, (_, state) in enumerate(stacked) if state == r]
         gains = sorted({g for row in plan.gains[r] for g in row if g is not None})
-        step += ["for a in range(n):"] + [f"    gain_{g} = coefficients[{g}, a]" for g in gains]
-        step += ["    for b in range(n):"] + rows
-        step.append(f"numpy.dot(mixed_{r}, P[{states.index(r)}], chained_{r})")
+        # Each row of the weights is read once per step: for the block's rows and for the next step's product.
+        functions += ["", "", ROW_FLAGS, f"def mix_{r}(work, weights, mixed, products):",
+                      f'    """The rows of Σ_k diag(gain_k) W_k of the previous {r}, and the weights times the new {r}."""',
+                      "    n = work.shape[1]", f"    following = work[{states.index(r)}]", "    for a in range(n):"]
+        functions += [f"        gain_{g} = work[{coefficient[g]}, a]" for g in gains]
+        functions += [f"        sum_{k} = 0.0" for k in rows] + ["        for b in range(n):"]
+        functions += [f"            row_{k} = weights[{k} * n + a, b]" for k in rows] + mixed_rows
+        functions += [f"            sum_{k} += row_{k} * following[b]" for k in rows]
+        functions += [f"        products[{k} * n + a] = sum_{k}" for k in rows]
+        setup.append(f"mixed_{r} = numpy.empty(({len(states)} * n, n))")
+        setup.append(f"chained_{r} = numpy.empty(({len(states)} * n, n))")
+        step += [f"mix_{r}(work, weights, mixed_{r}, products)",
+                 f"numpy.dot(mixed_{r}, P[{states.index(r)}], chained_{r})"]
     # One fused pass, in place: every block's new value at (a, b) is made from the old values at (a, b).
+    chained_arguments = "".join(f", chained_{r}" for r in mixed)
     directs = sorted({k for r in states for k in plan.direct[r] if k is not None})
-    step += ["for a in range(n):"] + [f"    direct_{k} = coefficients[{k}, a]" for k in directs]
-    step += ["    for b in range(n):"] + [f"        old_{r} = P[{k}, a, b]" for k, r in enumerate(states)]
+    functions += ["", "", UNIT_FLAGS, f"def update(work, P{chained_arguments}):",
+                  "    n = work.shape[1]", "    for a in range(n):"]
+    functions += [f"        direct_{k} = work[{coefficient[k]}, a]" for k in directs]
+    functions += ["        for b in range(n):"] + [f"            old_{r} = P[{k}, a, b]" for k, r in enumerate(states)]
     for s_index in range(len(states)):
         parts = [f"direct_{plan.direct[r][s_index]} * old_{r}" for r in states if plan.direct[r][s_index] is not None]
         parts += [f"chained_{r}[{s_index} * n + a, b]" for r in mixed]
-        step.append(f"        P[{s_index}, a, b] = " + (" + ".join(parts) or "0.0"))
-    step += [f"prev_{state}, next_{state} = next_{state}, prev_{state}" for state in states]
+        functions.append(f"            P[{s_index}, a, b] = " + (" + ".join(parts) or "0.0"))
+    step += [f"update(work, P{chained_arguments})", f"previous[:] = work[:{len(states)}]"]
 
-    stack_arguments = "".join(f"stack_{state}, " for state, _ in stacks)
     text = (f'"""Compiled chain of {model.name} ({semantics}), generated by derive.compiled_source: do not edit."""\n'
-            + HELPERS + DRAW.format(
-                stacks=stack_arguments, stacks_d="".join(f"stack_{state}[d], " for state, _ in stacks),
-                setup=_indent(setup, 4), save=_indent([f"saved_{s}[:] = prev_{s}" for s in states], 12),
-                restore=_indent([f"prev_{s}[:] = saved_{s}" for s in states], 12), step=_indent(step, 12)))
-    return Source(text, tuple(input_weights), stacks, vector_names)
+            + HELPERS + "\n".join(functions) + DRAW.format(
+                rows=len(states) + len(reduced), setup=_indent(setup, 4), step=_indent(step, 12),
+                restart=_indent(restart, 12),
+                projections="numpy.dot(inputs, input_stack.T)" if input_weights else "numpy.zeros((0, 0))"))
+    return Source(text, tuple(input_weights), tuple(stacked), vector_names)
