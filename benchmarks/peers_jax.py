@@ -24,7 +24,7 @@ def available() -> bool:
 
 
 def arguments(params: dict, inputs, initial: dict, draw: int = 0):
-    """derive's draws as the JAX methods' arguments: stacked (4n × n) weights, (T, 4n) input projections' inputs."""
+    """derive's draw as the JAX methods' arguments: stacked weights (4n × n, 4n × m), biases, inputs (T × m), c_0, h_0."""
     import jax
     import jax.numpy as jnp
     import numpy as np
@@ -89,7 +89,7 @@ def _structured_tangent(recurrent, input_weights, bias, xs, c0, h0):
 
 
 def methods() -> dict:
-    """name -> jitted function of `arguments(...)` returning ∂c_T/∂c_0 (n × n)."""
+    """name -> jitted function of `arguments(...)` returning ∂c_T/∂c_0 (n × n); call .block_until_ready()."""
     import jax
 
     def forward(recurrent, input_weights, bias, xs, c0, h0):

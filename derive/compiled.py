@@ -74,9 +74,12 @@ def _writable(directory: Path) -> Path:
 
 def _module(model: Model, semantics: str):
     """The kernel module for one model kind and semantics: from the disk cache, else generated and written there."""
+    if (model, semantics) in _MODULES:  # models hash by identity: the cheap look-up of every call
+        return _MODULES[(model, semantics)]
     options = tuple(sorted((k, str(v)) for k, v in model.options.items()))
     if (options, semantics) in _MODULES:
-        return _MODULES[(options, semantics)]
+        _MODULES[(model, semantics)] = _MODULES[(options, semantics)]
+        return _MODULES[(model, semantics)]
     if not _DIGEST:
         _DIGEST.append(_package_digest())
     key = hashlib.sha256(repr((options, semantics, _DIGEST[0])).encode()).hexdigest()[:20]
@@ -100,7 +103,7 @@ def _module(model: Model, semantics: str):
     with _vectoriser_options():
         module.serial.compile(SIGNATURE)  # loaded from the disk cache when it is there
     module.serial.disable_compile()  # `chain` passes nothing else: never a second, silent compilation
-    _MODULES[(options, semantics)] = module
+    _MODULES[(options, semantics)] = _MODULES[(model, semantics)] = module
     return module
 
 
@@ -129,7 +132,7 @@ def _vectoriser_options():
 def compilations() -> int:
     """How many kernels this process compiled (not loaded from the disk cache)."""
     return sum(sum(getattr(module, name).stats.cache_misses.values())
-               for module in _MODULES.values() for name in ("serial", "parallel", "one_draw"))
+               for module in set(_MODULES.values()) for name in ("serial", "parallel", "one_draw"))
 
 
 def chain(model: Model, params: dict, steps: int, inputs: np.ndarray, initial: dict,
@@ -150,19 +153,26 @@ def chain(model: Model, params: dict, steps: int, inputs: np.ndarray, initial: d
     if source is not None and source not in states:
         raise ModelError(f"source must be a state of {model.name}: {', '.join(states)}")
     module = _module(model, semantics)
-    draws = inputs.shape[1]
-    n = model.n
-    everything = {**params, **{name: np.zeros((draws,) + model.argument_shapes[name]) for name in model.removed}}
+    draws, n = inputs.shape[1], model.n
+    if inputs.shape != (steps, draws, model.m, 1):
+        raise ModelError(f"inputs must have the shape (steps, draws, m, 1) = {(steps, draws, model.m, 1)}, "
+                         f"got {inputs.shape}")
 
-    def stacked(weights, columns):
-        if not weights:
-            return np.zeros((draws, 0, columns))
-        return np.ascontiguousarray(np.concatenate([everything[w] for w in weights], axis=1), dtype=np.float64)
+    def stacked(names, shape, read):
+        """The named arrays of every draw, side by side in one C-contiguous float64 array (a copy, made once)."""
+        result = np.empty((draws, len(names)) + shape)
+        for k, name in enumerate(names):
+            result[:, k] = read(name)
+        return result
+
+    def parameter(name):
+        return params[name] if name not in model.removed else 0.0
 
     xs = np.ascontiguousarray(inputs[..., 0].transpose(1, 0, 2), dtype=np.float64)
-    vectors = (np.ascontiguousarray(np.stack([everything[v][..., 0] for v in module.VECTORS], axis=1), dtype=np.float64)
-               if module.VECTORS else np.zeros((draws, 0, n)))
-    start = np.ascontiguousarray(np.stack([initial[s][..., 0] for s in states], axis=1), dtype=np.float64)
+    input_stack = stacked(module.INPUT_WEIGHTS, (n, model.m), parameter).reshape(draws, -1, model.m)
+    weights = stacked([w for w, _ in module.WEIGHTS], (n, n), parameter).reshape(draws, -1, n)
+    vectors = stacked(module.VECTORS, (n,), lambda name: parameter(name)[..., 0] if name in params else 0.0)
+    start = stacked(states, (n,), lambda name: initial[name][..., 0])
     perturbation = np.zeros((draws, len(states), n, n))
     perturbation[:, states.index(source or states[0])] = np.eye(n)
     exponents = np.zeros(draws, dtype=np.int64)
@@ -173,6 +183,5 @@ def chain(model: Model, params: dict, steps: int, inputs: np.ndarray, initial: d
         kernel = module.parallel
     else:
         kernel = module.serial
-    kernel(steps, every, xs, stacked(module.INPUT_WEIGHTS, model.m), stacked([w for w, _ in module.WEIGHTS], n),
-           vectors, start, perturbation, exponents)
+    kernel(steps, every, xs, input_stack, weights, vectors, start, perturbation, exponents)
     return perturbation[:, 0], exponents * LOG10_2
