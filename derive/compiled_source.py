@@ -71,6 +71,9 @@ import numpy
 from llvmlite import ir
 from numba.core import types
 from numba.extending import intrinsic
+from numba.np.linalg import _BLAS
+
+_gemm = _BLAS().numba_xxgemm(types.float64)  # numba's own entry to SciPy's BLAS, the one np.dot calls
 
 _INV_LN2 = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01
@@ -124,6 +127,15 @@ def _tanh(z):
     return r if z >= 0 else -r
 
 
+@numba.njit(inline="always")
+def _add_product(a, b, c, one):
+    """c += a @ b for C-contiguous matrices: dgemm with β = 1 (column-major, so cᵀ += bᵀ aᵀ); one = [1.0]."""
+    rows, inner = a.shape
+    columns = b.shape[1]
+    _gemm(100, 110, 110, columns, rows, inner, one.ctypes, b.ctypes, columns, a.ctypes, inner, one.ctypes,
+          c.ctypes, columns)
+
+
 @numba.njit(fastmath={"reassoc", "nsz"}, error_model="numpy", cache=True)
 def magnitude(P):
     """Σ|P|: a sum vectorises where a running maximum does not; any power of two near it rescales as well."""
@@ -156,7 +168,10 @@ def one_draw(steps, every, inputs, input_stack, weights, vectors, initial, P):
     n = P.shape[1]
     previous = initial.copy()
     saved_previous = numpy.empty_like(previous)
-    saved_P = numpy.empty_like(P)
+    current = P.copy()  # the tangent, and the buffer its next step is written to
+    following = numpy.empty_like(P)
+    saved = numpy.empty_like(P)
+    one = numpy.ones(1)
     work = numpy.empty(({rows}, n))  # the next states, then the blocks' coefficients
     products = numpy.empty(weights.shape[0])  # the weights times the previous states
     projections = {projections}
@@ -165,17 +180,18 @@ def one_draw(steps, every, inputs, input_stack, weights, vectors, initial, P):
     t = 0
     stride = every
     redo_until = 0
+    last = 1.0  # Σ|P| at the last check: P was not zero then, so a zero now is an underflow
     while t < steps:
         stop = min(t + stride, steps)
         if stride > 1:
-            saved_P[:] = P
+            saved[:] = current
             saved_previous[:] = previous
         for step in range(t, stop):
 {step}
-        total = magnitude(P)
-        if stride > 1 and not (total == 0.0 or (total >= 1.0 / SAFE and total <= SAFE)):
-            # The stretch left the safe range (or overflowed): redo it rescaling at every step.
-            P[:] = saved_P
+        total = magnitude(current)
+        if stride > 1 and not (total >= 1.0 / SAFE and total <= SAFE) and not (total == 0.0 and last == 0.0):
+            # The stretch left the safe range (underflowed or overflowed): redo it rescaling at every step.
+            current[:] = saved
             previous[:] = saved_previous
 {restart}
             redo_until = stop
@@ -183,18 +199,14 @@ def one_draw(steps, every, inputs, input_stack, weights, vectors, initial, P):
             continue
         if total > 0.0 and total <= 1.7e308:
             shift = math.frexp(total)[1]
-            rescale(P, shift)
+            rescale(current, shift)
             exponent += shift
+        last = total
         t = stop
         if t >= redo_until:
             stride = every
+    P[:] = current
     return exponent
-
-
-@numba.njit(cache=True)
-def serial(steps, every, inputs, input_stack, weights, vectors, initial, P, exponents):
-    for d in range(P.shape[0]):
-        exponents[d] = one_draw(steps, every, inputs[d], input_stack[d], weights[d], vectors[d], initial[d], P[d])
 
 
 @numba.njit(cache=True, parallel=True)
@@ -293,6 +305,18 @@ def generate(model: Model, semantics: str) -> Source:
         if r not in mixed:  # no block to build from these rows: the product alone, at the start of each step
             step.insert(0, product)
     setup = list(restart)
+    # Each step writes `following` = diag(direct) `current` (+ Σ_k diag(gain_k) W_k `current` by dgemm, β = 1).
+    directs = []
+    for s_index in range(len(states)):
+        parts = [f"direct_{plan.direct[r][s_index]} * current[{states.index(r)}, a, b]" for r in states
+                 if plan.direct[r][s_index] is not None]
+        directs.append(f"            following[{s_index}, a, b] = " + (" + ".join(parts) or "0.0"))
+    direct_rows = sorted({k for r in states for k in plan.direct[r] if k is not None})
+    direct_lines = [f"        direct_{k} = work[{coefficient[k]}, a]" for k in direct_rows]
+    if not mixed:
+        functions += ["", "", UNIT_FLAGS, "def update(work, current, following):", "    n = work.shape[1]",
+                      "    for a in range(n):"] + direct_lines + ["        for b in range(n):"] + directs
+        step.append("update(work, current, following)")
     for r in mixed:
         mixed_rows = []
         for s_index in range(len(states)):
@@ -306,31 +330,22 @@ def generate(model: Model, semantics: str) -> Source:
             mixed_rows.append(f"            mixed[{s_index} * n + a, b] = " + (" + ".join(parts) or "0.0"))
         rows = [k for k, (_, state) in enumerate(stacked) if state == r]
         gains = sorted({g for row in plan.gains[r] for g in row if g is not None})
+        first = r == mixed[0]  # the first block's pass also writes the direct part
         # Each row of the weights is read once per step: for the block's rows and for the next step's product.
-        functions += ["", "", ROW_FLAGS, f"def mix_{r}(work, weights, mixed, products):",
-                      f'    """The rows of Σ_k diag(gain_k) W_k of the previous {r}, and the weights times the new {r}."""',
-                      "    n = work.shape[1]", f"    following = work[{states.index(r)}]", "    for a in range(n):"]
-        functions += [f"        gain_{g} = work[{coefficient[g]}, a]" for g in gains]
+        functions += ["", "", ROW_FLAGS, f"def mix_{r}(work, weights, mixed, products, current, following):",
+                      f'    """Σ_k diag(gain_k) W_k of the previous {r}, the weights times the new {r}'
+                      + (', diag(direct) P.' if first else '.') + '"""',
+                      "    n = work.shape[1]", f"    following_state = work[{states.index(r)}]", "    for a in range(n):"]
+        functions += [f"        gain_{g} = work[{coefficient[g]}, a]" for g in gains] + (direct_lines if first else [])
         functions += [f"        sum_{k} = 0.0" for k in rows] + ["        for b in range(n):"]
         functions += [f"            row_{k} = weights[{k} * n + a, b]" for k in rows] + mixed_rows
-        functions += [f"            sum_{k} += row_{k} * following[b]" for k in rows]
+        functions += [f"            sum_{k} += row_{k} * following_state[b]" for k in rows]
+        functions += directs if first else []
         functions += [f"        products[{k} * n + a] = sum_{k}" for k in rows]
         setup.append(f"mixed_{r} = numpy.empty(({len(states)} * n, n))")
-        setup.append(f"chained_{r} = numpy.empty(({len(states)} * n, n))")
-        step += [f"mix_{r}(work, weights, mixed_{r}, products)",
-                 f"numpy.dot(mixed_{r}, P[{states.index(r)}], chained_{r})"]
-    # One fused pass, in place: every block's new value at (a, b) is made from the old values at (a, b).
-    chained_arguments = "".join(f", chained_{r}" for r in mixed)
-    directs = sorted({k for r in states for k in plan.direct[r] if k is not None})
-    functions += ["", "", UNIT_FLAGS, f"def update(work, P{chained_arguments}):",
-                  "    n = work.shape[1]", "    for a in range(n):"]
-    functions += [f"        direct_{k} = work[{coefficient[k]}, a]" for k in directs]
-    functions += ["        for b in range(n):"] + [f"            old_{r} = P[{k}, a, b]" for k, r in enumerate(states)]
-    for s_index in range(len(states)):
-        parts = [f"direct_{plan.direct[r][s_index]} * old_{r}" for r in states if plan.direct[r][s_index] is not None]
-        parts += [f"chained_{r}[{s_index} * n + a, b]" for r in mixed]
-        functions.append(f"            P[{s_index}, a, b] = " + (" + ".join(parts) or "0.0"))
-    step += [f"update(work, P{chained_arguments})", f"previous[:] = work[:{len(states)}]"]
+        step += [f"mix_{r}(work, weights, mixed_{r}, products, current, following)",
+                 f"_add_product(mixed_{r}, current[{states.index(r)}], following.reshape({len(states)} * n, n), one)"]
+    step += ["current, following = following, current", f"previous[:] = work[:{len(states)}]"]
 
     text = (f'"""Compiled chain of {model.name} ({semantics}), generated by derive.compiled_source: do not edit."""\n'
             + HELPERS + "\n".join(functions) + DRAW.format(
