@@ -71,9 +71,6 @@ import numpy
 from llvmlite import ir
 from numba.core import types
 from numba.extending import intrinsic
-from numba.np.linalg import _BLAS
-
-_gemm = _BLAS().numba_xxgemm(types.float64)  # numba's own entry to SciPy's BLAS, the one np.dot calls
 
 _INV_LN2 = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01
@@ -127,15 +124,6 @@ def _tanh(z):
     return r if z >= 0 else -r
 
 
-@numba.njit(inline="always")
-def _add_product(a, b, c, one):
-    """c += a @ b for C-contiguous matrices: dgemm with β = 1 (column-major, so cᵀ += bᵀ aᵀ); one = [1.0]."""
-    rows, inner = a.shape
-    columns = b.shape[1]
-    _gemm(100, 110, 110, columns, rows, inner, one.ctypes, b.ctypes, columns, a.ctypes, inner, one.ctypes,
-          c.ctypes, columns)
-
-
 @numba.njit(fastmath={"reassoc", "nsz"}, error_model="numpy", cache=True)
 def magnitude(P):
     """Σ|P|: a sum vectorises where a running maximum does not; any power of two near it rescales as well."""
@@ -171,7 +159,6 @@ def one_draw(steps, every, inputs, input_stack, weights, vectors, initial, P):
     current = P.copy()  # the tangent, and the buffer its next step is written to
     following = numpy.empty_like(P)
     saved = numpy.empty_like(P)
-    one = numpy.ones(1)
     work = numpy.empty(({rows}, n))  # the next states, then the blocks' coefficients
     products = numpy.empty(weights.shape[0])  # the weights times the previous states
     projections = {projections}
@@ -224,6 +211,50 @@ class Source:
     input_weights: tuple  # the (n × m) weights applied to the inputs, stacked in this order
     weights: tuple  # ((weight, state), ...): the (n × n) weights applied to previous states, stacked in this order
     vectors: tuple  # the (n × 1) parameters, stacked in this order
+
+
+def _parents(plan, states, mixed) -> dict:
+    """Target states whose blocks are diag(q) times an earlier state's plus a remainder: s -> (parent, q).
+
+    In an LSTM ∂h_t/∂· = diag(∂h_t/∂c_t) ∂c_t/∂· + (the path through o_t): then
+    only the rows of the parent are built each step, the remainder's weights
+    are multiplied as they are, and the child's new block is q ⊙ (the parent's
+    new block) + the remainder. Found as q = gain_s / gain_parent (a polynomial
+    in the step's symbols) for which every shared coefficient is q times the
+    parent's, exactly (SymPy expand).
+    """
+    expressions = plan.expressions
+    parents: dict = {}
+    for s_index, s in enumerate(states):
+        for parent_index, parent in enumerate(states[:s_index]):
+            if parent in parents:
+                continue
+            pairs = [(gp, gs) for r in mixed for gp, gs in zip(plan.gains[r][parent_index], plan.gains[r][s_index])
+                     if gp is not None]
+            pairs += [(plan.direct[r][parent_index], plan.direct[r][s_index]) for r in states
+                      if plan.direct[r][parent_index] is not None]
+            if not pairs or any(gs is None for _, gs in pairs):
+                continue
+            ratio = sympy.cancel(expressions[pairs[0][1]] / expressions[pairs[0][0]])
+            if sympy.fraction(ratio)[1] != 1:
+                continue
+            if all(sympy.expand(expressions[gs] - ratio * expressions[gp]) == 0 for gp, gs in pairs):
+                parents[s] = (parent, sympy.expand(ratio))
+                break
+    return parents
+
+
+def _used_outputs(plan, states, mixed, parents) -> set:
+    """The coefficients the kernel reads: all of a state without a parent, the remainder of one with."""
+    used = set()
+    for s_index, s in enumerate(states):
+        parent_index = states.index(parents[s][0]) if s in parents else None
+        for r in mixed:
+            used |= {g for k, g in enumerate(plan.gains[r][s_index]) if g is not None
+                     and (parent_index is None or plan.gains[r][parent_index][k] is None)}
+        used |= {plan.direct[r][s_index] for r in states if plan.direct[r][s_index] is not None
+                 and (parent_index is None or plan.direct[r][parent_index] is None)}
+    return used
 
 
 def _indent(lines, depth: int) -> str:
@@ -283,18 +314,22 @@ def generate(model: Model, semantics: str) -> Source:
     stacked = [pair for state in states for pair in products if pair[1] == state]
     units = [line.format(*[stacked.index(pair) for pair in products]) for line in units]
     units += [f"work[{k}, a] = node_{state}" for k, state in enumerate(states)]
-    shared, reduced = sympy.cse(list(plan.expressions), symbols=sympy.numbered_symbols("shared_"))
+    mixed = [r for r in states if plan.weights[r]]
+    parents = _parents(plan, states, mixed)
+    ratios = {s: len(plan.expressions) + k for k, s in enumerate(parents)}  # output index of each ratio q_s
+    used = sorted(_used_outputs(plan, states, mixed, parents)) + list(ratios.values())
+    outputs = list(plan.expressions) + [q for _, q in parents.values()]
+    shared, reduced = sympy.cse([outputs[k] for k in used], symbols=sympy.numbered_symbols("shared_"))
     for symbol, value in shared:
         names[symbol] = str(symbol)
         units.append(f"{symbol} = {printer.doprint(value)}")
-    coefficient = {k: len(states) + k for k in range(len(reduced))}  # the row of `work` holding output k
-    units += [f"work[{coefficient[k]}, a] = {printer.doprint(expr)}" for k, expr in enumerate(reduced)]
+    coefficient = {k: len(states) + row for row, k in enumerate(used)}  # the row of `work` holding output k
+    units += [f"work[{coefficient[k]}, a] = {printer.doprint(expr)}" for k, expr in zip(used, reduced)]
 
     functions = ["", "", UNIT_FLAGS, "def units(step, projections, vectors, previous, products, work):",
                  "    n = work.shape[1]", "    for a in range(n):"] + ["        " + line for line in units]
     step = ["units(step, projections, vectors, previous, products, work)"]
     restart = []  # after a restore: the products of the restored states
-    mixed = [r for r in states if plan.weights[r]]
     for r in states:
         rows = [k for k, (_, state) in enumerate(stacked) if state == r]
         if not rows:
@@ -305,47 +340,75 @@ def generate(model: Model, semantics: str) -> Source:
         if r not in mixed:  # no block to build from these rows: the product alone, at the start of each step
             step.insert(0, product)
     setup = list(restart)
-    # Each step writes `following` = diag(direct) `current` (+ Σ_k diag(gain_k) W_k `current` by dgemm, β = 1).
-    directs = []
-    for s_index in range(len(states)):
-        parts = [f"direct_{plan.direct[r][s_index]} * current[{states.index(r)}, a, b]" for r in states
-                 if plan.direct[r][s_index] is not None]
-        directs.append(f"            following[{s_index}, a, b] = " + (" + ".join(parts) or "0.0"))
-    direct_rows = sorted({k for r in states for k in plan.direct[r] if k is not None})
-    direct_lines = [f"        direct_{k} = work[{coefficient[k]}, a]" for k in direct_rows]
-    if not mixed:
-        functions += ["", "", UNIT_FLAGS, "def update(work, current, following):", "    n = work.shape[1]",
-                      "    for a in range(n):"] + direct_lines + ["        for b in range(n):"] + directs
-        step.append("update(work, current, following)")
+    # Per mixed state r: Y_r = A_r @ P_r by BLAS, where A_r stacks the rows Σ_k diag(gain_k) W_k of each target
+    # state without a parent (built every step) and the plain weights of the parents' remainders (set once);
+    # then one pass makes every new block from Y, the old blocks and the new parent blocks.
+    blocks = {r: [] for r in mixed}  # r -> [(target, weight or None for built rows)], in the order of A_r's rows
     for r in mixed:
-        mixed_rows = []
-        for s_index in range(len(states)):
-            parts = []
-            for gain, weight in zip(plan.gains[r][s_index], plan.weights[r]):
-                if gain is None:
-                    continue
-                if (weight, r) not in stacked:
-                    raise ModelError(f"{model.name}: the weight {weight} of a block does not multiply {r}")
-                parts.append(f"gain_{gain} * row_{stacked.index((weight, r))}")
-            mixed_rows.append(f"            mixed[{s_index} * n + a, b] = " + (" + ".join(parts) or "0.0"))
+        for s_index, s in enumerate(states):
+            if s not in parents:
+                blocks[r].append((s, None))
+                continue
+            parent_index = states.index(parents[s][0])
+            blocks[r] += [(s, (gain, weight)) for gain, weight, parent_gain in
+                          zip(plan.gains[r][s_index], plan.weights[r], plan.gains[r][parent_index])
+                          if gain is not None and parent_gain is None]
+    for r in mixed:
+        for weight in plan.weights[r]:
+            if (weight, r) not in stacked:
+                raise ModelError(f"{model.name}: the weight {weight} of a block does not multiply {r}")
         rows = [k for k, (_, state) in enumerate(stacked) if state == r]
-        gains = sorted({g for row in plan.gains[r] for g in row if g is not None})
-        first = r == mixed[0]  # the first block's pass also writes the direct part
-        # Each row of the weights is read once per step: for the block's rows and for the next step's product.
-        functions += ["", "", ROW_FLAGS, f"def mix_{r}(work, weights, mixed, products, current, following):",
-                      f'    """Σ_k diag(gain_k) W_k of the previous {r}, the weights times the new {r}'
-                      + (', diag(direct) P.' if first else '.') + '"""',
+        built = []
+        for block, (s, residual) in enumerate(blocks[r]):
+            if residual is None:
+                s_index = states.index(s)
+                parts = [f"gain_{g} * row_{stacked.index((w, r))}"
+                         for g, w in zip(plan.gains[r][s_index], plan.weights[r]) if g is not None]
+                built.append(f"            A[{block} * n + a, b] = " + (" + ".join(parts) or "0.0"))
+            else:
+                setup.append(f"A_{r}[{block} * n:{block + 1} * n] = weights[{stacked.index((residual[1], r))} * n:"
+                             f"{stacked.index((residual[1], r)) + 1} * n]")
+        gains = sorted({g for s_index, s in enumerate(states) if s not in parents
+                        for g in plan.gains[r][s_index] if g is not None})
+        # Each row of the weights is read once per step: for the rows of A and for the next step's product.
+        functions += ["", "", ROW_FLAGS, f"def mix_{r}(work, weights, A, products):",
+                      f'    """The rows Σ_k diag(gain_k) W_k of A, and the weights times the new {r}."""',
                       "    n = work.shape[1]", f"    following_state = work[{states.index(r)}]", "    for a in range(n):"]
-        functions += [f"        gain_{g} = work[{coefficient[g]}, a]" for g in gains] + (direct_lines if first else [])
+        functions += [f"        gain_{g} = work[{coefficient[g]}, a]" for g in gains]
         functions += [f"        sum_{k} = 0.0" for k in rows] + ["        for b in range(n):"]
-        functions += [f"            row_{k} = weights[{k} * n + a, b]" for k in rows] + mixed_rows
+        functions += [f"            row_{k} = weights[{k} * n + a, b]" for k in rows] + built
         functions += [f"            sum_{k} += row_{k} * following_state[b]" for k in rows]
-        functions += directs if first else []
         functions += [f"        products[{k} * n + a] = sum_{k}" for k in rows]
-        setup.append(f"mixed_{r} = numpy.empty(({len(states)} * n, n))")
-        step += [f"mix_{r}(work, weights, mixed_{r}, products, current, following)",
-                 f"_add_product(mixed_{r}, current[{states.index(r)}], following.reshape({len(states)} * n, n), one)"]
-    step += ["current, following = following, current", f"previous[:] = work[:{len(states)}]"]
+        setup = [f"A_{r} = numpy.empty(({len(blocks[r])} * n, n))", f"Y_{r} = numpy.empty_like(A_{r})"] + setup
+        step += [f"mix_{r}(work, weights, A_{r}, products)", f"numpy.dot(A_{r}, current[{states.index(r)}], Y_{r})"]
+    # The pass: new blocks in state order, so that a parent's new block is at hand for its children.
+    terms, used = [], set()
+    for s_index, s in enumerate(states):
+        parent_index = states.index(parents[s][0]) if s in parents else None
+        parts = []
+        if s in parents:
+            parts.append(f"ratio_{s} * new_{parents[s][0]}")
+            used.add(f"        ratio_{s} = work[{coefficient[ratios[s]]}, a]")
+        for r_index, r in enumerate(states):
+            k = plan.direct[r][s_index]
+            if k is not None and (parent_index is None or plan.direct[r][parent_index] is None):
+                parts.append(f"direct_{k} * current[{r_index}, a, b]")
+                used.add(f"        direct_{k} = work[{coefficient[k]}, a]")
+        for r in mixed:
+            for block, (target, residual) in enumerate(blocks[r]):
+                if target != s:
+                    continue
+                if residual is None:
+                    parts.append(f"Y_{r}[{block} * n + a, b]")
+                else:
+                    parts.append(f"gain_{residual[0]} * Y_{r}[{block} * n + a, b]")
+                    used.add(f"        gain_{residual[0]} = work[{coefficient[residual[0]]}, a]")
+        terms += [f"            new_{s} = " + (" + ".join(parts) or "0.0"), f"            following[{s_index}, a, b] = new_{s}"]
+    y_arguments = "".join(f", Y_{r}" for r in mixed)
+    functions += ["", "", UNIT_FLAGS, f"def update(work, current, following{y_arguments}):", "    n = work.shape[1]",
+                  "    for a in range(n):"] + sorted(used) + ["        for b in range(n):"] + terms
+    step += [f"update(work, current, following{y_arguments})", "current, following = following, current",
+             f"previous[:] = work[:{len(states)}]"]
 
     text = (f'"""Compiled chain of {model.name} ({semantics}), generated by derive.compiled_source: do not edit."""\n'
             + HELPERS + "\n".join(functions) + DRAW.format(
