@@ -87,7 +87,10 @@ def matmul_throughput(n: int, states: int = 2) -> float:
 
 
 def blas_description() -> str:
-    from threadpoolctl import threadpool_info
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "threadpoolctl is not installed (pip install -e '.[bench]'): threads limited by the environment only"
 
     return "; ".join(f"{os.path.basename(i['filepath'])}: {i.get('internal_api')} {i.get('version')} "
                      f"kernel {i.get('architecture')}, {i['num_threads']} threads" for i in threadpool_info())
@@ -184,7 +187,6 @@ def main(argv=None) -> int:
     import scipy.linalg.cython_blas  # noqa: F401 - the BLAS numba's np.dot calls, so that threadpoolctl sees it
 
     import peers_torch
-    from threadpoolctl import threadpool_limits
 
     from derive import compiled
 
@@ -194,7 +196,12 @@ def main(argv=None) -> int:
         if args.threads == "one":
             torch.set_num_threads(1)
     if args.threads == "one":
-        threadpool_limits(1)
+        try:
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(1)
+        except ImportError:
+            pass  # OPENBLAS_NUM_THREADS=1 and its kin, set by the caller, still hold
     where = f"pinned to CPU {cpu}, one thread each" if cpu is not None else f"{os.cpu_count()} CPUs, default threads"
     print(f"[{where}] BLAS: {blas_description()}")
     started = time.perf_counter()

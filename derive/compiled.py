@@ -119,6 +119,7 @@ def _module(model: Model, semantics: str):
         temporary = directory / f".{name}.{os.getpid()}.tmp"
         temporary.write_text(source.text + layout)
         os.replace(temporary, path)
+    _prefer_sleeping_threads()
     spec = importlib.util.spec_from_file_location(f"derive_kernel_{name}", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
@@ -128,6 +129,19 @@ def _module(model: Model, semantics: str):
     module.one_draw.disable_compile()  # `chain` passes nothing else: never a second, silent compilation
     _MODULES[(options, semantics)] = _MODULES[(model, semantics)] = module
     return module
+
+
+def _prefer_sleeping_threads() -> None:
+    """numba's workqueue threads for the kernels' parallel loops, unless the user chose a threading layer.
+
+    OpenMP's threads spin while they wait; on cores that other work keeps busy,
+    two spinning threads made a step four times slower than one (measured here);
+    the workqueue's threads sleep, so a busy machine costs no more than one thread.
+    """
+    import numba
+
+    if "NUMBA_THREADING_LAYER" not in os.environ:
+        numba.config.THREADING_LAYER = "workqueue"
 
 
 # The kernels' arguments, as `chain` always passes them: compiled for exactly these signatures, once.
@@ -154,10 +168,33 @@ def _vectoriser_options():
             binding.set_option("derive", f"{option}={default}")
 
 
+# OpenBLAS gives a product of a step more than one thread from about this n on; those threads spin and collapse
+# when the cores are busy, so the chain keeps BLAS to one thread and parallelises itself (draws, halves of a step).
+BLAS_THREADS_FROM = 96
+_CONTROLLER: list = []
+
+
+@contextlib.contextmanager
+def _one_blas_thread(needed: bool):
+    """BLAS limited to one thread (threadpoolctl; without it, as the environment says) while the chain runs."""
+    if needed and not _CONTROLLER:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            _CONTROLLER.append(ThreadpoolController().select(user_api="blas"))
+        except ImportError:
+            _CONTROLLER.append(None)
+    if not needed or _CONTROLLER[0] is None:
+        yield
+        return
+    with _CONTROLLER[0].limit(limits=1):
+        yield
+
+
 def compilations() -> int:
     """How many kernels this process compiled (not loaded from the disk cache)."""
     return sum(sum(getattr(module, name).stats.cache_misses.values())
-               for module in set(_MODULES.values()) for name in ("parallel", "one_draw"))
+               for module in set(_MODULES.values()) for name in ("parallel", "one_draw", "halves"))
 
 
 def chain(model: Model, params: dict, steps: int, inputs: np.ndarray, initial: dict,
@@ -201,13 +238,14 @@ def chain(model: Model, params: dict, steps: int, inputs: np.ndarray, initial: d
     perturbation = np.zeros((draws, len(states), n, n))
     perturbation[:, states.index(source or states[0])] = np.eye(n)
     exponents = np.zeros(draws, dtype=np.int64)
-    if parallel and draws > 1:
-        with _vectoriser_options():
-            module.parallel.compile(DRAWS_SIGNATURE)
-        module.parallel.disable_compile()
-        module.parallel(steps, every, xs, input_stack, weights, vectors, start, perturbation, exponents)
-    else:  # a loop in Python: one compiled function less to make (numba optimises a caller with all its callees)
-        for d in range(draws):
-            exponents[d] = module.one_draw(steps, every, xs[d], input_stack[d], weights[d], vectors[d], start[d],
-                                           perturbation[d])
+    with _one_blas_thread(n >= BLAS_THREADS_FROM or (parallel and draws > 1)):
+        if parallel and draws > 1:
+            with _vectoriser_options():
+                module.parallel.compile(DRAWS_SIGNATURE)
+            module.parallel.disable_compile()
+            module.parallel(steps, every, xs, input_stack, weights, vectors, start, perturbation, exponents)
+        else:  # a loop in Python: one compiled function less to make (numba optimises a caller with its callees)
+            for d in range(draws):
+                exponents[d] = module.one_draw(steps, every, xs[d], input_stack[d], weights[d], vectors[d],
+                                               start[d], perturbation[d])
     return perturbation[:, 0], exponents * LOG10_2

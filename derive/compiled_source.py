@@ -75,6 +75,7 @@ from numba.extending import intrinsic
 _INV_LN2 = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
+SPLIT = 192  # from this n on, the product of a step is made in two halves, one per thread
 SAFE = 2.0 ** 900  # a stretch of steps may move Σ|P| to within [1/SAFE, SAFE]: far from over- and underflow
 
 
@@ -122,6 +123,19 @@ def _tanh(z):
     t = _expm1(-2.0 * abs(z))
     r = -t / (t + 2.0)
     return r if z >= 0 else -r
+
+
+@numba.njit(parallel=True, cache=True)
+def halves(A, B, Y):
+    """Y = A @ B as two products of half the rows each: on two of numba's threads when it has them.
+
+    The same two products whatever the number of threads, so the numbers never depend on it.
+    """
+    half = A.shape[0] // 2
+    for part in numba.prange(2):
+        low = part * half
+        high = half if part == 0 else A.shape[0]
+        numpy.dot(A[low:high], B, Y[low:high])
 
 
 @numba.njit(fastmath={"reassoc", "nsz"}, error_model="numpy", cache=True)
@@ -380,7 +394,9 @@ def generate(model: Model, semantics: str) -> Source:
         functions += [f"            sum_{k} += row_{k} * following_state[b]" for k in rows]
         functions += [f"        products[{k} * n + a] = sum_{k}" for k in rows]
         setup = [f"A_{r} = numpy.empty(({len(blocks[r])} * n, n))", f"Y_{r} = numpy.empty_like(A_{r})"] + setup
-        step += [f"mix_{r}(work, weights, A_{r}, products)", f"numpy.dot(A_{r}, current[{states.index(r)}], Y_{r})"]
+        step += [f"mix_{r}(work, weights, A_{r}, products)", f"if n >= SPLIT:",
+                 f"    halves(A_{r}, current[{states.index(r)}], Y_{r})", "else:",
+                 f"    numpy.dot(A_{r}, current[{states.index(r)}], Y_{r})"]
     # The pass: new blocks in state order, so that a parent's new block is at hand for its children.
     terms, used = [], set()
     for s_index, s in enumerate(states):

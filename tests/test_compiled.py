@@ -125,3 +125,25 @@ def test_a_second_process_compiles_nothing(tmp_path):
     assert second["compiled"] == 0
     assert second["value"] == first["value"]
     assert list(tmp_path.glob("chain_rnn_full_*.py")) and list(tmp_path.glob("__pycache__/*.nbi"))
+
+
+def test_the_product_in_two_halves_on_any_number_of_threads():
+    """From n = 192 on a step's product is made in two halves, on two threads when numba has them."""
+    import numba
+
+    model = models.rnn(n=192, activation="tanh")
+    rng = np.random.default_rng(4)
+    params = numeric.draw_params(model, rng, draws=1)
+    inputs = rng.normal(size=(6, 1, 192, 1))
+    initial = {"c": rng.normal(size=(1, 192, 1))}
+    expected = numeric.chain(model, params, 6, rng, inputs=inputs, initial=initial, record_every=0)
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        alone = compiled.chain(model, params, 6, inputs, initial)
+    finally:
+        numba.set_num_threads(threads)
+    together = compiled.chain(model, params, 6, inputs, initial)
+    assert np.array_equal(alone[0], together[0]) and np.array_equal(alone[1], together[1])
+    ours, theirs = alone[0] * 10.0 ** alone[1][:, None, None], expected.jacobian * 10.0 ** expected.log10_scale
+    assert np.abs(ours - theirs).max() <= 1e-12 * np.abs(theirs).max()
