@@ -14,6 +14,11 @@ import sys
 import time
 
 
+# Before each timed call, untimed: the threads of the call before (XLA's, torch's) spin a while after it ends,
+# on the same CPU when pinned, and would be charged to whoever runs next.
+PAUSE = 0.05
+
+
 def pin_to_one_cpu() -> int:
     cpu = max(os.sched_getaffinity(0))
     os.sched_setaffinity(0, {cpu})
@@ -131,6 +136,7 @@ def measure(n: int, steps: int, repeat: int) -> dict:
     names = list(functions)
     for round_index in range(repeat):  # interleaved, each round in a rotated order
         for name in names[round_index % len(names):] + names[:round_index % len(names)]:
+            time.sleep(PAUSE)
             started = time.perf_counter()
             functions[name][0]()
             results[name]["times"].append(time.perf_counter() - started)
