@@ -17,6 +17,8 @@ import time
 # Before each timed call, untimed: the threads of the call before (XLA's, torch's) spin a while after it ends,
 # on the same CPU when pinned, and would be charged to whoever runs next.
 PAUSE = 0.05
+BATCH = 0.05
+MATMUL = "matrix products alone"
 
 
 def pin_to_one_cpu() -> int:
@@ -60,11 +62,12 @@ def chain_flops(model, steps: int) -> float:
     return per_step * steps
 
 
-def matmul_throughput(n: int, states: int = 2) -> float:
-    """FLOP/s of this process's best float64 matrix product at the chain's shape (S n × n times n × n).
+def matmul_run(n: int, steps: int, states: int = 2):
+    """A function making `steps` float64 products at the chain's shape (S n × n times n × n), as derive does.
 
-    The same BLAS call derive makes (numba's np.dot, no Python between calls)
-    and NumPy's matmul into a preallocated result; the faster of the two.
+    The same BLAS call derive makes (numba's np.dot, no Python between calls); it
+    is timed among the contenders, so that its throughput is measured under the
+    same conditions as derive's time.
     """
     import numba
     import numpy as np
@@ -75,20 +78,9 @@ def matmul_throughput(n: int, states: int = 2) -> float:
             np.dot(a, b, c)
 
     a = np.random.default_rng(0).normal(size=(states * n, n))
-    b = np.random.default_rng(1).normal(size=(n, n))
+    b = np.random.default_rng(1).normal(size=(n, n)) / n
     c = np.empty((states * n, n))
-    times = max(3, int(2e8 / (2.0 * states * n ** 3)))
-    repeated(a, b, c, 1)
-    best = float("inf")
-    for _ in range(5):
-        started = time.perf_counter()
-        repeated(a, b, c, times)
-        best = min(best, time.perf_counter() - started)
-        started = time.perf_counter()
-        for _ in range(times):
-            np.matmul(a, b, out=c)
-        best = min(best, time.perf_counter() - started)
-    return 2.0 * states * n ** 3 * times / best
+    return lambda: repeated(a, b, c, steps)
 
 
 def blas_description() -> str:
@@ -130,24 +122,32 @@ def measure(n: int, steps: int, repeat: int) -> dict:
 
     model, params, inputs, initial = problem(n, steps)
     functions = contenders(model, params, inputs, initial)
+    functions[MATMUL] = (matmul_run(n, steps), 0.0)
     results = {}
     for name, (function, compile_seconds) in functions.items():
         results[name] = {"times": [], "compile": compile_seconds, "value": function()}  # warm-up
+        started = time.perf_counter()
+        function()
+        # A call shorter than BATCH is timed as the mean of consecutive calls filling BATCH (as timeit does).
+        results[name]["calls"] = max(1, int(BATCH / (time.perf_counter() - started)))
     names = list(functions)
     for round_index in range(repeat):  # interleaved, each round in a rotated order
         for name in names[round_index % len(names):] + names[:round_index % len(names)]:
+            function, calls = functions[name][0], results[name]["calls"]
             time.sleep(PAUSE)
             started = time.perf_counter()
-            functions[name][0]()
-            results[name]["times"].append(time.perf_counter() - started)
+            for _ in range(calls):
+                function()
+            results[name]["times"].append((time.perf_counter() - started) / calls)
     jacobian, log10_scale = results["derive"]["value"]
     jacobian, log10_scale = jacobian[0], float(log10_scale[0])
     largest = np.abs(jacobian).max()
     log10_largest = float(np.log10(largest) + log10_scale) if largest > 0 else float("-inf")
     representable = log10_largest > -290  # float64 holds the answer itself (with room for its small entries)
     exact = jacobian * 10.0 ** log10_scale if representable else None
+    matmul_seconds = float(np.median(results.pop(MATMUL)["times"]))
     summary = {"n": n, "T": steps, "log10_largest": log10_largest, "flops": chain_flops(model, steps),
-               "throughput": matmul_throughput(n), "contenders": {}}
+               "throughput": 2.0 * 2 * n ** 3 * steps / matmul_seconds, "contenders": {}}
     for name, record in results.items():
         times = sorted(record["times"])
         entry = {"median": float(np.median(times)), "min": times[0], "max": times[-1], "compile": record["compile"]}
@@ -165,8 +165,8 @@ def print_size(summary: dict) -> None:
     rate = summary["flops"] / ours["median"]
     print(f"\n(n, T) = ({summary['n']}, {summary['T']}): log10 max|dc_T/dc_0| = {summary['log10_largest']:.1f}; "
           f"derive's chain {summary['flops'] / 1e9:.3f} GFLOP at {rate / 1e9:.1f} GFLOP/s = "
-          f"{rate / summary['throughput']:.0%} of the measured matrix product at its shape "
-          f"({summary['throughput'] / 1e9:.1f} GFLOP/s)")
+          f"{rate / summary['throughput']:.0%} of the matrix product's throughput at its shape, "
+          f"measured among the contenders ({summary['throughput'] / 1e9:.1f} GFLOP/s, median)")
     print(f"  {'contender':<26} {'median s':>10} {'min s':>10} {'max s':>10} {'peer/derive':>12} "
           f"{'max rel diff':>14}  compile")
     for name, entry in summary["contenders"].items():
