@@ -24,7 +24,10 @@ def available() -> bool:
 
 
 def arguments(params: dict, inputs, initial: dict, draw: int = 0):
-    """derive's draw as the JAX methods' arguments: stacked weights (4n × n, 4n × m), biases, inputs (T × m), c_0, h_0."""
+    """derive's draw as the JAX methods' arguments.
+
+    Stacked weights (4n × n and 4n × m), biases, inputs (T × m), c_0 and h_0.
+    """
     import jax
     import jax.numpy as jnp
     import numpy as np
@@ -73,7 +76,8 @@ def _structured_tangent(recurrent, input_weights, bias, xs, c0, h0):
         g = jnp.tanh(z[2 * n:3 * n])
         c_new = f * c + i * g
         t = jnp.tanh(c_new)
-        # ∂c_t/∂h_{t-1} = Σ diag(gain) W; ∂h_t/∂· = diag(o tanh'(c_t)) ∂c_t/∂· + diag(tanh(c_t) σ'(z_o)) W_o
+        # ∂c_t/∂h_{t-1} = Σ diag(gain) W;
+        # ∂h_t/∂· = diag(o tanh'(c_t)) ∂c_t/∂· + diag(tanh(c_t) σ'(z_o)) W_o
         mixed_c = ((c * f * (1 - f))[:, None] * w_f + (g * i * (1 - i))[:, None] * w_i
                    + (i * (1 - g * g))[:, None] * w_c)
         through_c = o * (1 - t * t)

@@ -9,10 +9,11 @@ SymPy model. The tests hold the two to 1e-12.
 The disk cache: a kernel's source is written once to
 `<cache>/chain_<kind>_<semantics>_<key>.py`, where the key digests the model's
 options, the semantics and the source of every derive module the generator
-imports (so an edit of the models or the derivation makes new kernels), and numba compiles it with `cache=True`, keeping the
-machine code beside it in `__pycache__`. A later process finds the file without
-deriving anything in SymPy and loads the machine code without compiling; n is
-an argument, so one entry serves every size. `<cache>` is $DERIVE_CACHE_DIR, else
+imports (so an edit of the models or the derivation makes new kernels), and
+numba compiles it with `cache=True`, keeping the machine code beside it in
+`__pycache__`. A later process finds the file without deriving anything in
+SymPy and loads the machine code without compiling; n is an argument, so one
+entry serves every size. `<cache>` is $DERIVE_CACHE_DIR, else
 $XDG_CACHE_HOME/derive (default ~/.cache/derive). `compilations()` counts the
 kernels this process had to compile.
 """
@@ -200,7 +201,9 @@ def compilations() -> int:
 def chain(model: Model, params: dict, steps: int, inputs: np.ndarray, initial: dict,
           semantics: str = "full", source: str | None = None, every: int = RENORMALISE_EVERY,
           parallel: bool = False):
-    """∂c_T/∂source_0 for every draw, as `numeric.chain` computes it: (jacobian (draws, n, n) rescaled, log10 scale).
+    """∂c_T/∂source_0 for every draw, as `numeric.chain` computes it: (jacobian (draws, n, n), log10 scale).
+
+    The Jacobian is returned divided by 10**log10_scale (one scale per draw).
 
     Inputs must be given as an array (steps, draws, m, 1). The magnitude of the
     tangent is checked every `every` steps (the numbers do not depend on it).
