@@ -46,10 +46,10 @@ def environment(threads: str, openblas: bool) -> dict:
     return env
 
 
-def run_measurement(threads: str, openblas: bool, sizes: str, repeat: int) -> dict:
+def run_measurement(threads: str, openblas: bool, sizes: str, repeat: int, without=()) -> dict:
     """One table, measured in a subprocess; its lines are printed as they come."""
     command = [sys.executable, str(HERE / "measure.py"), "--threads", threads, "--sizes", sizes,
-               "--repeat", str(repeat)]
+               "--repeat", str(repeat)] + [f"--without={name}" for name in without]
     process = subprocess.Popen(command, env=environment(threads, openblas), stdout=subprocess.PIPE, text=True,
                                cwd=HERE)
     result = None
@@ -127,6 +127,8 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=5, help="runs per contender and size (default 5)")
     parser.add_argument("--sizes", default=None, help=f'"n,T;n,T;..." (default "{SIZES}")')
     parser.add_argument("--naive-budget", type=float, default=60.0, help="seconds allowed per naive expansion")
+    parser.add_argument("--without", action="append", default=[], choices=("torch", "jax"),
+                        help="leave out a library's peers (torch's threads can take minutes a call on busy cores)")
     args = parser.parse_args(argv)
     sizes = args.sizes or (QUICK_SIZES if args.quick else SIZES)
     repeat = 3 if args.quick and args.repeat == 5 else args.repeat
@@ -154,7 +156,7 @@ def main(argv=None) -> int:
                 "default environment (" + ", ".join(f"{k}={v}" for k, v in default.items()) + ")" if openblas
                 else "OpenBLAS variables unset")
             print(f"\n=== {label} ===")
-            results[(threads, openblas)] = (label, run_measurement(threads, openblas, sizes, repeat))
+            results[(threads, openblas)] = (label, run_measurement(threads, openblas, sizes, repeat, args.without))
     naive_table(4 if args.quick else 6, args.naive_budget)
     print("\n== summary: the fastest peer's time / derive's time (medians) ==")
     slowest = {}

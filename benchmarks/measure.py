@@ -93,7 +93,7 @@ def blas_description() -> str:
                      f"kernel {i.get('architecture')}, {i['num_threads']} threads" for i in threadpool_info())
 
 
-def contenders(model, params, inputs, initial):
+def contenders(model, params, inputs, initial, without=()):
     """name -> (function returning (∂c_T/∂c_0 as float64 n × n, log10 of its scale)), compile seconds."""
     import numpy as np
 
@@ -104,10 +104,10 @@ def contenders(model, params, inputs, initial):
 
     steps = len(inputs)
     result = {"derive": (lambda: compiled.chain(model, params, steps, inputs, initial), 0.0)}
-    if peers_torch.available():
+    if peers_torch.available() and "torch" not in without:
         for name, method in peers_torch.methods(params, inputs, initial).items():
             result[name] = ((lambda method=method: (method(), 0.0)), 0.0)
-    if peers_jax.available():
+    if peers_jax.available() and "jax" not in without:
         arguments = peers_jax.arguments(params, inputs, initial)
         for name, method in peers_jax.methods().items():
             started = time.perf_counter()
@@ -117,11 +117,11 @@ def contenders(model, params, inputs, initial):
     return result
 
 
-def measure(n: int, steps: int, repeat: int) -> dict:
+def measure(n: int, steps: int, repeat: int, without=()) -> dict:
     import numpy as np
 
     model, params, inputs, initial = problem(n, steps)
-    functions = contenders(model, params, inputs, initial)
+    functions = contenders(model, params, inputs, initial, without)
     functions[MATMUL] = (matmul_run(n, steps), 0.0)
     results = {}
     for name, (function, compile_seconds) in functions.items():
@@ -187,6 +187,8 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", choices=("one", "all"), required=True)
     parser.add_argument("--sizes", required=True, help="n,T;n,T;...")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--without", action="append", default=[], choices=("torch", "jax"),
+                        help="leave out a library's peers (torch's threads can take minutes a call on busy cores)")
     args = parser.parse_args(argv)
     cpu = pin_to_one_cpu() if args.threads == "one" else None
     import numpy as np  # noqa: F401 - after the pinning, before the thread pools are queried
@@ -218,7 +220,7 @@ def main(argv=None) -> int:
     summaries = []
     for size in args.sizes.split(";"):
         n, steps = map(int, size.split(","))
-        summaries.append(measure(n, steps, args.repeat))
+        summaries.append(measure(n, steps, args.repeat, args.without))
         print_size(summaries[-1])
         sys.stdout.flush()
     print("RESULT " + json.dumps({"threads": args.threads, "compilations": compiled.compilations(),
