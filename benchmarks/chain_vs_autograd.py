@@ -1,7 +1,7 @@
 """Benchmark: the exact Jacobian ∂c_T/∂c_0 of the forget-gate LSTM, derive's chain against its peers.
 
 Measured in one run, interleaved, float64, same weights and inputs:
-  * derive's compiled chain (derive.compiled.chain),
+  * derive's compiled chain (derive.lab.compiled.chain),
   * torch.autograd.functional.jacobian(vectorize=True), torch.func.jacfwd and torch.func.jacrev
     on an unrolled torch.nn.LSTMCell (benchmarks/peers_torch.py),
   * JAX: jit(jacfwd) and jit(jacrev) over the cell unrolled with lax.scan, and a jit + scan structured
@@ -98,17 +98,17 @@ def naive_expansion(steps: int):
     """c_T of the scalar forget-gate LSTM written out in c_0 and differentiated: (operations, seconds)."""
     import sympy
 
-    from derive import jacobians, models
+    from derive import exact, models
 
     model = models.lstm_forget()
     c0 = model.q("c", 0, True)[0, 0]
     started = time.perf_counter()
-    expr = sympy.diff(jacobians.unrolled(model, "c", steps)[0, 0], c0)
+    expr = sympy.diff(exact.unrolled(model, "c", steps)[0, 0], c0)
     return sympy.count_ops(expr), time.perf_counter() - started
 
 
 def naive_table(last: int, budget: float) -> None:
-    from derive import proof
+    from derive.verify import proof
 
     print("\n== naive SymPy expansion, scalar forget-gate LSTM: d c_T / d c_0 written out ==")
     print(f"{'T':>3} {'operations':>12} {'seconds':>9}")

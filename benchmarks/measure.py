@@ -30,7 +30,8 @@ def pin_to_one_cpu() -> int:
 def problem(n: int, steps: int, seed: int = 0):
     import numpy as np
 
-    from derive import models, numeric
+    from derive import models
+    from derive.lab import numeric
 
     model = models.lstm_forget(n=n)
     rng = np.random.default_rng(seed)
@@ -41,15 +42,15 @@ def problem(n: int, steps: int, seed: int = 0):
 
 
 def chain_flops(model, steps: int) -> float:
-    """Floating-point operations of derive's chain per run (what derive.compiled does in each step).
+    """Floating-point operations of derive's chain per run (what derive.lab.compiled does in each step).
 
     The forward step's matrix products, the rows Σ_k diag(gain_k) W_k, their
     product with the tangent P (S n × n times n × n) and the fused update
     diag(direct) P; the elementwise nodes and coefficients (O(n) per step) are left out.
     """
-    from derive import numeric
+    from derive.lab.linearization import linearization
 
-    plan = numeric.linearization(model).plan("full")
+    plan = linearization(model).plan("full")
     n, m, states = model.n, model.m, len(model.state)
     weights = sum(len(plan.weights[r]) for r in model.state)
     per_step = 2.0 * weights * n * n + 2.0 * weights * n * m  # forward: recurrent and input products
@@ -97,7 +98,7 @@ def contenders(model, params, inputs, initial, without=()):
     """name -> (function returning (∂c_T/∂c_0 as float64 n × n, log10 of its scale)), compile seconds."""
     import numpy as np
 
-    from derive import compiled
+    from derive.lab import compiled
 
     import peers_jax
     import peers_torch
@@ -196,7 +197,7 @@ def main(argv=None) -> int:
 
     import peers_torch
 
-    from derive import compiled
+    from derive.lab import compiled
 
     if peers_torch.available():
         import torch

@@ -1,6 +1,6 @@
 """PyTorch peers of the benchmark: ∂c_T/∂c_0 of the forget-gate LSTM through torch.nn.LSTMCell, float64.
 
-Three methods over the same unrolled cell (derive.peers.torch_lstm_cell carries
+Three methods over the same unrolled cell (derive.lab.peers.torch_lstm_cell carries
 derive's weights): torch.autograd.functional.jacobian(vectorize=True),
 torch.func.jacfwd and torch.func.jacrev. Thread pinning is the caller's business.
 """
@@ -19,7 +19,7 @@ def methods(params: dict, inputs, initial: dict) -> dict:
     """name -> function of no arguments returning ∂c_T/∂c_0 (n × n NumPy array) for draw 0."""
     import torch
 
-    from derive.peers import torch_lstm_cell
+    from derive.lab.peers import torch_lstm_cell
 
     cell = torch_lstm_cell(params)
     xs = torch.tensor(inputs[:, 0, :, 0])

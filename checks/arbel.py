@@ -7,8 +7,9 @@ decided by experiments. The article leaves biases out, so its models here have n
 blocks, W_f · [h_{t-1}, x_t] = W_fh h_{t-1} + W_fx x_t, and the lone `W_f` that
 multiplies o_{t-1} ⊗ tanh'(c_{t-1}) stands for the recurrent block W_fh.
 """
-from derive import experiments, jacobians, models
-from derive.claims import Source, claim
+from derive import exact, models
+from derive.lab import experiments
+from derive.claim import Source, claim
 from derive.notation import diag, dsigma, dtanh, hadamard, matmul
 from derive.verify import Equal, Experiment
 
@@ -54,7 +55,7 @@ def a_t_vector():
     s = LSTM_2.sym
     hand = matmul(diag(s.c_prev), diag(dsigma(_preactivation(LSTM_2, "f", s))), s.W_fh,
                   diag(hadamard(s.o_prev, dtanh(s.c_prev))))
-    return Equal(hand, jacobians.path_terms(LSTM_2)["via_f"], LSTM_2)
+    return Equal(hand, exact.path_terms(LSTM_2)["via_f"], LSTM_2)
 
 
 # Not in arbel.toml: experiments are measured, not written as formulas (so is explode-large-W above).

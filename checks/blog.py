@@ -7,8 +7,8 @@ z_n = W_n a_{n-1} (a_0 = X, a_n = f(z_n)), and f as the sigmoid it names.
 import sympy
 from sympy.stats import Normal, P
 
-from derive import jacobians, models
-from derive.claims import Source, claim
+from derive import exact, models
+from derive.claim import Source, claim
 from derive.verify import Bound, Equal
 
 SOURCE = Source("blog", "Vanishing Gradients & LSTMs", "blog post (no address in the copy we checked)")
@@ -45,5 +45,5 @@ def gauss_init():
        reading="Forget-gate LSTM, scalar; f_t = 1 substituted in the exact derivative (σ'(z_f) = 0 with it).")
 def forget_one():
     f = LSTM.sym.f
-    return Equal(sympy.S.One, jacobians.dc_dc_prev(LSTM).xreplace({f: 1}), LSTM,
-                 truncated=jacobians.dc_dc_prev(LSTM, "truncated").xreplace({f: 1}))
+    return Equal(sympy.S.One, exact.dc_dc_prev(LSTM).xreplace({f: 1}), LSTM,
+                 truncated=exact.dc_dc_prev(LSTM, "truncated").xreplace({f: 1}))

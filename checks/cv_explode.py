@@ -9,8 +9,9 @@ The answer follows the backpropagation formulas of Greff et al. (2015),
 """
 import sympy
 
-from derive import experiments, jacobians, models
-from derive.claims import Source, claim
+from derive import exact, models
+from derive.lab import experiments
+from derive.claim import Source, claim
 from derive.notation import diag, dsigma, dtanh, hadamard, matmul, stack, tanh, transpose
 from derive.verify import Equal, Experiment
 
@@ -30,8 +31,8 @@ SCALAR = models.lstm_peephole()
                "peephole LSTM, scalar.")
 def lossless_when_f1():
     f_next = SCALAR.at(1).f
-    full = jacobians.dc_dc_prev(SCALAR, "full", time=1).xreplace({f_next: 1})
-    truncated = jacobians.dc_dc_prev(SCALAR, "truncated", time=1).xreplace({f_next: 1})
+    full = exact.dc_dc_prev(SCALAR, "full", time=1).xreplace({f_next: 1})
+    truncated = exact.dc_dc_prev(SCALAR, "truncated", time=1).xreplace({f_next: 1})
     return Equal(sympy.S.One, full, SCALAR, truncated=truncated)
 
 
@@ -60,7 +61,7 @@ def _two_step_hand(gate: str):
 
 def _two_step_exact(gate: str):
     """(∂h_{t+2}/∂h_{t+1} · ∂h_{t+1}/∂h_t)^T along the gate only, from the engine's routes."""
-    return transpose(matmul(jacobians.gate_route(PEEPHOLE, gate, 2), jacobians.gate_route(PEEPHOLE, gate, 1)))
+    return transpose(matmul(exact.gate_route(PEEPHOLE, gate, 2), exact.gate_route(PEEPHOLE, gate, 1)))
 
 
 # Not in cv_explode.toml: a chain of arrows (←) between adjoints is a path, not an equation of the notation.

@@ -3,8 +3,8 @@
 The thread's formulas are in cv_lstm.toml, in its own notation; statements
 about growth and decay are measured, so they stay here.
 """
-from derive import experiments
-from derive.claims import Source, claim
+from derive.lab import experiments
+from derive.claim import Source, claim
 from derive.verify import Experiment
 
 SOURCE = Source("cv-lstm", "How does LSTM prevent the vanishing gradient problem?",
@@ -21,13 +21,31 @@ SOURCE = Source("cv-lstm", "How does LSTM prevent the vanishing gradient problem
                "of log10|∂h_T/∂h_0| must be ≈ 0 at w = 1 and positive for 1 < |w| < 4, as the statement "
                "predicts; the exact bound |w σ'| <= |w|/4 gives the rate's ceiling log10(|w|/4).")
 def rnn_weight_factor():
+    below_four = (0.5, 1.0, 1.5, 2.0, 3.0, 3.9, -1.0, -3.0)
+
     def holds(numbers):
         flat = abs(numbers["rate[w=1]"]) < 0.01
         grows = all(numbers[f"rate[w={w:g}]"] > 0 for w in (1.5, 2.0, 3.0, 3.9, -3.0))
         return flat and grows
 
+    def explain(numbers):
+        rates = ", ".join(f"{numbers[f'rate[w={w:g}]']:g} at $w = {w:g}$" for w in (1.0, 1.5, 3.0, 3.9))
+        shrinking = all(numbers[f"rate[w={w:g}]"] < 0 for w in below_four)
+        return (f"the measured rates per step are {rates}: " +
+                ("the gradient vanishes for every $|w| < 4$, $w = 1$ included" if shrinking else
+                 "they do not follow the prediction"))
+
+    def bounded(numbers):  # the exact bound |w σ'| <= |w|/4 of each step, and vanishing below |w| = 4
+        under = all(numbers[k] <= numbers[k.replace("rate", "bound")] + 1e-9 for k in numbers if k.startswith("rate"))
+        return under and all(numbers[f"rate[w={w:g}]"] < 0 for w in below_four)
+
     return Experiment("rate ≈ 0 at w = 1 and > 0 for 1 < |w| < 4", experiments.scalar_rnn_rates, holds,
-                      figure="rnn-scalar")
+                      figure="rnn-scalar", explain=explain,
+                      correction=(r"\left|\frac{\partial h_{t'}}{\partial h_t}\right| \le "
+                                  r"\left(\frac{|w|}{4}\right)^{t'-t}",
+                                  "each step multiplies the gradient by at most $|w|/4$ ($\\sigma' \\le 1/4$): it "
+                                  "vanishes for every $|w| < 4$, $w = 1$ included, and can grow only for $|w| > 4$",
+                                  bounded))
 
 
 # Not in cv_lstm.toml: a comparison of decay rates, decided by an experiment.

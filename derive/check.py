@@ -3,7 +3,8 @@
 Exit codes: 0 every claim was read and every `expect` was met; 1 a claim could
 not be read or verified, an expectation was not met, or the PDF of --report
 could not be made; 2 unusable input (a file that cannot be read, is not a
-claims file, is too large, or repeats an id). Verification reuses
+claims file, is too large, or repeats an id) or an unusable --report folder
+(derive.report.output, checked before the verification). Verification reuses
 derive.pipeline (verify_all, its worker processes) and the report reuses
 derive.report, so a checked file looks exactly like the main report.
 """
@@ -16,11 +17,16 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from derive import claimsfile, pipeline
-from derive.errors import DeriveError
-from derive.verify import Settings, Verdict, verify
-
-WIDEST_EVIDENCE = 100  # characters of the one-line evidence in the table
+from derive import pipeline
+from derive.claim import check_unique
+from derive.errors import ClaimError, DeriveError
+from derive.evidence import Verdict, diagnosis_json, to_json
+from derive.notation import claimsfile, fixfile
+from derive.report.files import write_atomic
+from derive.report.output import staged
+from derive.report.text import diagnosis_lines, evidence_line, shorten
+from derive.terminal import printable
+from derive.verify import Settings
 
 
 @dataclass
@@ -43,7 +49,7 @@ class Row:
 
 def load(paths, stdin: bytes | None) -> tuple[list[Row], list[str]]:
     """Rows for every claim of the files (and of standard input), and the messages of unusable files."""
-    rows, unusable, seen = [], [], {}
+    rows, unusable, defined = [], [], []
     documents = []
     for path in paths:
         try:
@@ -57,10 +63,12 @@ def load(paths, stdin: bytes | None) -> tuple[list[Row], list[str]]:
             unusable.append(str(error))
     for document in documents:
         for entry in document.entries:
-            if entry.id in seen:
-                unusable.append(f"claim id {entry.id} is defined twice: in {seen[entry.id]} and {document.name}")
+            try:
+                check_unique(defined + [(entry.id, document.name)])
+            except ClaimError as error:
+                unusable.append(str(error))
                 continue
-            seen[entry.id] = document.name
+            defined.append((entry.id, document.name))
             rows.append(Row(entry.id, document.name, entry.claim, entry.expect,
                             error=None if entry.error is None else str(entry.error)))
     return rows, unusable
@@ -70,7 +78,7 @@ def _verify_each(claims: list, settings: Settings) -> list:
     results = []
     for claim in claims:
         try:
-            results.append((claim, verify(claim.question(), settings)))
+            results.append((claim, pipeline.settle(claim, settings)))
         except Exception as error:  # noqa: BLE001 - a stranger's claim must not end the run with a traceback
             results.append((claim, f"verification failed: {type(error).__name__}: {error}"))
     return results
@@ -105,34 +113,6 @@ def verify_rows(rows: list[Row], settings: Settings, jobs: int, verbosity: int) 
             row.error = f"{row.file}: claim {row.id}: {outcome}"
 
 
-def evidence_line(verdict: Verdict) -> str:
-    """The verdict's evidence in one line."""
-    e = verdict.evidence
-    if verdict.method == "experiment":
-        text = f"measured: {e.get('statement', '')}"
-    elif "relation" in e:
-        if "extreme" in e:
-            kind = "supremum" if e["relation"] in ("<", "<=") else "infimum"
-            where = ", ".join(f"{k} = {v}" for k, v in e.get("where", {}).items())
-            how = "attained" if e["attained"] else "approached, not attained"
-            text = f"exact {kind} {e['extreme_value']} ({how}{' at ' + where if where and e['attained'] else ''})"
-        else:
-            text = f"extreme value found {e['extreme_value']} over {e['points']} points (no exact extremum)"
-    else:
-        full = e["semantics"]["full"]
-        if verdict.status == "agrees":
-            proof = f"proved: {e['proof']}" if e.get("proof") else "no proof within the budget"
-            text = f"equal at {e['points']} points (max rel. err {full['max_rel_err']}); {proof}"
-        elif verdict.status == "agrees-when-truncated":
-            text = (f"equals the truncated result (max rel. err {e['semantics']['truncated']['max_rel_err']}), "
-                    f"not the full one (max rel. err {full['max_rel_err']})")
-        else:
-            example = full.get("counterexample", {})
-            text = (f"at a point: hand {example.get('hand')} vs exact {example.get('exact')} "
-                    f"(rel. err {example.get('rel_err')})")
-    return text if len(text) <= WIDEST_EVIDENCE else text[:WIDEST_EVIDENCE - 3] + "..."
-
-
 def _short(row: Row) -> str:
     """The first line of a row's error without the file and claim it names: "line 3, column 7: ..."."""
     first = (row.error or "").split("\n")[0]
@@ -141,7 +121,7 @@ def _short(row: Row) -> str:
         first = f"line {located.group(1)}, column {located.group(2)}: {located.group(3)}"
     else:
         first = first.replace(f"{row.file}: ", "", 1).replace(f"claim {row.id}: ", "", 1)
-    return first if len(first) <= WIDEST_EVIDENCE else first[:WIDEST_EVIDENCE - 3] + "..."
+    return shorten(first)
 
 
 def table(rows: list[Row]) -> str:
@@ -157,6 +137,13 @@ def table(rows: list[Row]) -> str:
     widths = [max(len(str(line[k])) for line in [header] + lines) for k in range(4)]
     out = ["  ".join(str(cell).ljust(widths[k]) if k < 4 else str(cell) for k, cell in enumerate(line)).rstrip()
            for line in [header] + lines]
+    diagnoses = [line for row in rows if row.verdict is not None for line in diagnosis_lines(row.id, row.verdict)]
+    if diagnoses:
+        out += ["", "What is wrong:"] + diagnoses
+    readings = [f"{row.id}: {row.claim.reading.split(claimsfile.ENGINE_READINGS, 1)[1].strip()}" for row in rows
+                if row.claim is not None and claimsfile.ENGINE_READINGS in row.claim.reading]
+    if readings:
+        out += ["", "Readings the engine chose:"] + readings
     errors = [row.error for row in rows if row.error]
     if errors:
         out += ["", "Errors:"] + errors
@@ -176,10 +163,13 @@ def as_json(rows: list[Row], unusable: list[str], code: int) -> str:
     claims = [{"id": row.id, "file": row.file, "verdict": row.verdict.status if row.verdict else "error",
                "method": row.verdict.method if row.verdict else None, "expect": row.expect,
                "expectation_met": row.met, "printed": row.claim.printed if row.claim else None,
+               "reading": row.claim.reading if row.claim else None,
                "evidence_line": evidence_line(row.verdict) if row.verdict else None,
-               "evidence": row.verdict.evidence if row.verdict else None, "error": row.error} for row in rows]
-    return json.dumps({"claims": claims, "unusable": unusable, "exit_code": code}, indent=2, ensure_ascii=False,
-                      default=str) + "\n"
+               "evidence": to_json(row.verdict.evidence) if row.verdict else None,
+               "diagnosis": diagnosis_json(row.verdict) if row.verdict else None, "error": row.error}
+              for row in rows]
+    return json.dumps({"claims": claims, "unusable": unusable, "exit_code": code}, indent=2,
+                      ensure_ascii=False) + "\n"
 
 
 def write_report(rows: list[Row], output: Path, settings: Settings, make_pdf: bool) -> str:
@@ -190,25 +180,45 @@ def write_report(rows: list[Row], output: Path, settings: Settings, make_pdf: bo
     results = [(row.claim, row.verdict) for row in rows if row.verdict is not None]
     files = sorted({row.file for row in rows})
     title = "Claims checked by derive check: " + ", ".join(Path(f).name for f in files)
-    try:
-        return pipeline.write_report(results, output, settings, title, make_pdf).pdf_error
-    except DeriveError as error:  # TeX failed on the file
-        return str(error)
+    return pipeline.write_report(results, output, settings, title, make_pdf).pdf_error
+
+
+def write_fixes(rows: list[Row], err) -> list[Path]:
+    """FILE.fixed.toml beside each claims file that has corrections (see derive.notation.fixfile)."""
+    written = []
+    for name in dict.fromkeys(row.file for row in rows):
+        corrections = {row.id: row.verdict.diagnosis.correction for row in rows if row.file == name and row.verdict
+                       and row.verdict.diagnosis and row.verdict.diagnosis.correction
+                       and row.verdict.diagnosis.correction.target != "statement"}
+        if not corrections:
+            continue
+        path = Path(name)
+        text, problems = fixfile.fixed(path.read_text(encoding="utf-8"), corrections)
+        for problem in problems:
+            err.write(f"derive: {path}: {printable(problem)}\n")
+        if text:
+            target = path.with_name(path.stem + ".fixed.toml")
+            write_atomic(target, text)
+            written.append(target)
+    return written
 
 
 def run(paths, stdin: bytes | None, settings: Settings, *, jobs: int = 0, as_json_output: bool = False,
-        report: Path | None = None, make_pdf: bool = True, verbosity: int = 0, out=None, err=None) -> int:
+        report: Path | None = None, make_pdf: bool = True, verbosity: int = 0, out=None, err=None,
+        fix: bool = False) -> int:
     """The whole command; returns the exit code."""
     out, err = out or sys.stdout, err or sys.stderr
     rows, unusable = load(paths, stdin)
     if not rows and not unusable:
         unusable.append("no claims to check")
-    verify_rows(rows, settings, jobs, verbosity)
     pdf_error = ""
-    if report is not None and any(row.verdict for row in rows):
-        pdf_error = write_report(rows, report, settings, make_pdf)
-    elif report is not None:
-        err.write("derive: no claim could be verified, so no report was written\n")
+    with staged(report) as folder:  # the report's folder checked and locked before the work
+        verify_rows(rows, settings, jobs, verbosity)
+        if report is not None and any(row.verdict for row in rows):
+            pdf_error = write_report(rows, folder.path, settings, make_pdf)
+            folder.commit()
+        elif report is not None:
+            err.write("derive: no claim could be verified, so no report was written\n")
     if unusable:
         code = 2
     elif pdf_error or any(row.error for row in rows) or any(row.met is False for row in rows):
@@ -218,11 +228,14 @@ def run(paths, stdin: bytes | None, settings: Settings, *, jobs: int = 0, as_jso
     if as_json_output:
         out.write(as_json(rows, unusable, code))
     elif rows:
-        out.write(table(rows) + "\n")
+        out.write(printable(table(rows)) + "\n")
     for message in unusable:
-        err.write(f"derive: error: {message}\n")
+        err.write(f"derive: error: {printable(message)}\n")
+    if fix:
+        for written in write_fixes(rows, err):
+            (err if as_json_output else out).write(f"corrected copy written to {written}\n")
     if pdf_error:
-        err.write(f"derive: report.tex and report.json written to {report}, no PDF: {pdf_error}\n")
+        err.write(f"derive: report.tex and report.json written to {report}, no PDF: {printable(pdf_error)}\n")
     elif report is not None and any(row.verdict for row in rows) and not as_json_output:
         out.write(f"report written to {report}\n")
     return code

@@ -1,74 +1,20 @@
-"""Claims: a source article's statement, how the engine reads it, and the question that checks it.
+"""Loading claims: claims modules (.py) and claims files (.toml) by path, the built-in ones, and selection by id.
 
-A claims module defines `SOURCE = Source(...)` and decorates functions with
-`@claim(id, where=..., printed=..., reading=...)`; each function returns the
-question (Equal, Bound or Experiment) whose computed verdict settles the claim.
-`@claim` takes no verdict, so none can be written down. `load(path)` imports
-a claims module by its path, a user's own as well as the built-in ones in
-`checks/`, which ship inside the installed package as `derive.checks`.
+`load(path)` imports a claims module by its path, a user's own as well as
+the built-in ones in `checks/`, which ship inside the installed package as
+`derive.checks`; a claims file in the articles' notation is read by
+derive.notation.claimsfile. Every claim id must be unique across all files.
 """
 from __future__ import annotations
 
 import importlib.util
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
+from derive.claim import Claim, Source, check_unique, claim  # noqa: F401 - the claims modules' API
 from derive.errors import ClaimError
-
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-
-
-@dataclass(frozen=True)
-class Source:
-    """An article: a short key, its title and the site it appeared on (plus author and address if known)."""
-
-    key: str
-    title: str
-    site: str
-    author: str = ""
-    url: str = ""
-
-
-@dataclass(frozen=True)
-class Claim:
-    """One checked statement of a source article."""
-
-    id: str
-    source: Source
-    where: str  # where in the article: equation number, section, answer
-    printed: str  # the formula as printed (LaTeX), or a faithful transcription of the sentence
-    reading: str  # how the engine reads it: which model, which matrix reading, which semantics
-    build: Callable  # () -> Equal | Bound | Experiment
-    statement: str = ""  # the claim in one sentence, in our words, when the formula alone is not enough
-    verbatim: bool = True  # False when `printed` transcribes words rather than quotes a formula
-
-    def question(self):
-        """Build the claim's question; any failure names the claim."""
-        try:
-            return self.build()
-        except ClaimError:
-            raise
-        except Exception as error:  # noqa: BLE001 - re-raised with the claim named
-            raise ClaimError(f"claim {self.id}: building its question failed: {error}") from error
-
-
-def claim(id: str, *, where: str, printed: str, reading: str, statement: str = "", verbatim: bool = True,
-          source: Source | None = None):
-    """Register the decorated function as the question of claim `id` (source: the module's SOURCE)."""
-    if not _ID.match(id):
-        raise ClaimError(f"claim id {id!r} must be letters, digits, '.', '_' or '-'")
-
-    def decorate(function) -> Claim:
-        found = source or function.__globals__.get("SOURCE")
-        if not isinstance(found, Source):
-            raise ClaimError(f"claim {id}: no source; define SOURCE = Source(...) in {function.__module__}")
-        return Claim(id=id, source=found, where=where, printed=printed, reading=reading, build=function,
-                     statement=statement, verbatim=verbatim)
-
-    return decorate
+from derive.notation import claimsfile
 
 
 def load(path) -> list[Claim]:
@@ -77,8 +23,6 @@ def load(path) -> list[Claim]:
     if not path.is_file():
         raise ClaimError(f"no claims file at {path}")
     if path.suffix == ".toml":
-        from derive import claimsfile  # the LaTeX-notation claims files
-
         return claimsfile.load(path)
     if path.suffix != ".py":
         raise ClaimError(f"{path}: claims files end in .py (Python) or .toml (LaTeX notation)")
@@ -120,15 +64,9 @@ def load_all(paths=None) -> list[Claim]:
                                  and not p.name.startswith("_")), key=lambda p: (p.stem, p.suffix != ".toml")))
         else:
             files.append(path)
-    claims: list[Claim] = []
-    seen: dict = {}
-    for file in files:
-        for item in load(file):
-            if item.id in seen:
-                raise ClaimError(f"claim id {item.id} is defined twice: in {seen[item.id]} and {file}")
-            seen[item.id] = file
-            claims.append(item)
-    return claims
+    loaded = [(item, file) for file in files for item in load(file)]
+    check_unique((item.id, str(file)) for item, file in loaded)
+    return [item for item, _ in loaded]
 
 
 def select(claims: list[Claim], patterns) -> list[Claim]:

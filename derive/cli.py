@@ -2,7 +2,10 @@
 
 Exit codes: 0 done; 1 the report was written but its PDF was not (no TeX
 engine, or TeX failed); 2 unusable input (bad option, unknown claim, broken
-claims file); 130 interrupted. `derive check` has its own (derive.check):
+claims file) or an unusable output folder (a file, read-only, full, or being
+written by another run); 3 a worker process died; 128 + the signal's number
+when interrupted: 130 SIGINT (Ctrl-C), 143 SIGTERM, 129 SIGHUP, the output
+folder then left as it was. `derive check` has its own (derive.check):
 0 all claims read and every `expect` met, 1 otherwise, 2 unusable input.
 """
 from __future__ import annotations
@@ -11,7 +14,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from derive import lifetime
 from derive.errors import DeriveError, ReportError
+from derive.terminal import printable
 
 DESCRIPTION = """\
 derive checks hand derivations of RNN and LSTM gradients against the exact
@@ -126,7 +131,7 @@ notation (see the README, "Check your own derivation"). Prints a table (id,
 verdict, method, expectation, one line of evidence). Exit codes: 0 every claim
 was read and every `expect` met; 1 a claim could not be read or verified, or an
 expectation was not met (or the PDF of --report could not be made); 2 unusable
-input (unreadable, not a claims file, too large)."""
+input (unreadable, not a claims file, too large) or --report folder."""
 
 
 def _add_check(commands) -> None:
@@ -138,6 +143,9 @@ def _add_check(commands) -> None:
     check.add_argument("--report", type=Path, metavar="DIR",
                        help="also write report.tex, report.json and report.pdf of these claims into DIR")
     check.add_argument("--no-pdf", action="store_true", help="with --report: write report.tex and report.json only")
+    check.add_argument("--fix", action="store_true",
+                       help="write beside each FILE a copy, FILE.fixed.toml, with every correction the diagnosis "
+                            "found written into its latex (or define) field and a comment saying what changed")
     _add_checking(check, quick=False)
     check.add_argument("-v", "--verbose", action="store_true", help="print a line per claim as it is verified")
 
@@ -151,7 +159,7 @@ def _report(args) -> int:
                           verbosity=0 if args.quiet else 2 if args.verbose else 1)
     result = run_report(config)
     if result.pdf_error:
-        print(f"derive: report.tex and report.json written, no PDF: {result.pdf_error}", file=sys.stderr)
+        print(f"derive: report.tex and report.json written, no PDF: {printable(result.pdf_error)}", file=sys.stderr)
         return 1
     return 0
 
@@ -160,21 +168,24 @@ def _list(args) -> int:
     from derive import claims
 
     for claim in claims.select(claims.load_all(args.files or None), args.claims):
-        print(f"{claim.id:34s} {claim.source.key:12s} {claim.where}")
+        print(printable(f"{claim.id:34s} {claim.source.key:12s} {claim.where}", newlines=False))
     return 0
 
 
 def _check(args) -> int:
-    from derive import check, claimsfile
+    from derive import check
+    from derive.notation import claimsfile
 
     settings = _settings(args)
     if not args.files and not args.stdin:
         raise DeriveError("check needs claims files, or --stdin to read one from standard input")
     if args.no_pdf and args.report is None:
         raise DeriveError("--no-pdf goes with --report")
+    if args.fix and args.stdin:
+        raise DeriveError("--fix writes a corrected copy beside each claims file; it cannot fix standard input")
     stdin = sys.stdin.buffer.read(claimsfile.LARGEST_FILE + 1) if args.stdin else None
     return check.run(args.files, stdin, settings, jobs=args.jobs, as_json_output=args.json, report=args.report,
-                     make_pdf=not args.no_pdf, verbosity=1 if args.verbose else 0)
+                     make_pdf=not args.no_pdf, verbosity=1 if args.verbose else 0, fix=args.fix)
 
 
 def main(argv=None) -> int:
@@ -184,13 +195,14 @@ def main(argv=None) -> int:
         parser.print_help()
         return 2
     try:
-        return {"report": _report, "list": _list, "check": _check}[args.command](args)
+        with lifetime.signals_handled():
+            return {"report": _report, "list": _list, "check": _check}[args.command](args)
     except ReportError as error:
-        print(f"derive: {error}", file=sys.stderr)
+        print(f"derive: {printable(error)}", file=sys.stderr)
         return 1
     except DeriveError as error:
-        print(f"derive: error: {error}", file=sys.stderr)
+        print(f"derive: error: {printable(error)}", file=sys.stderr)
         return error.exit_code
-    except KeyboardInterrupt:
-        print("derive: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interrupt:  # derive.errors.Interrupted for SIGTERM and SIGHUP too
+        print(f"derive: interrupted ({getattr(interrupt, 'signal_name', 'SIGINT')})", file=sys.stderr)
+        return getattr(interrupt, "exit_code", 130)

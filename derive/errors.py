@@ -27,8 +27,45 @@ class TexMissingError(ReportError):
     """No TeX engine is installed: the .tex and .json were written, the PDF was not."""
 
 
+class OutputError(DeriveError):
+    """The output folder cannot take the report: a file stands in its place, it is read-only or full, or
+    another run is writing it. Checked before any work; raised too when writing fails for lack of space
+    or permission, the folder then left as it was."""
+
+
+class WorkerError(DeriveError):
+    """A worker process died while verifying (killed by a signal, or for lack of memory); nothing was written."""
+
+    exit_code = 3
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT, SIGTERM or SIGHUP arrived (derive.lifetime): the run stops, its children end, nothing is written.
+
+    A KeyboardInterrupt, not a DeriveError, on purpose: no `except Exception` fallback may swallow it.
+    """
+
+    def __init__(self, signal_number: int):
+        import signal
+
+        super().__init__(signal.Signals(signal_number).name)
+        self.signal_name = signal.Signals(signal_number).name
+        self.exit_code = 128 + signal_number  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
+
+
 class ClaimsFileError(ClaimError):
     """A claims file (.toml) cannot be used at all: unreadable, not TOML, unknown keys, bad model options."""
+
+
+class ModelSpecError(ClaimsFileError):
+    """A [model] table's `state`, `inputs` or `truncate` names something the equations do not allow.
+
+    `key` and `value` (the entry as written) let the claims file loader point at it.
+    """
+
+    def __init__(self, message: str, key: str = "", value: str = ""):
+        super().__init__(message)
+        self.message, self.key, self.value = message, key, value
 
 
 class InputTooLargeError(ClaimsFileError):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import concurrent.futures
-import multiprocessing
+import dataclasses
 import os
 import platform
 import sys
@@ -11,10 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from derive import claims as claims_module
-from derive.errors import ClaimError, DeriveError, TexMissingError
+from derive import lifetime
+from derive.errors import ClaimError, DeriveError, ReportError
+from derive.evidence import Diagnosis
 from derive.report import figures, json_report, pdf, tex
 from derive.report.files import write_atomic
+from derive.report.output import staged
+from derive.terminal import printable
 from derive.verify import Settings, verify
+from derive.verify.diagnosis import diagnose
 
 TITLE = "Hand derivations of RNN and LSTM gradients, checked claim by claim"
 
@@ -60,17 +65,28 @@ class Progress:
 
     def __call__(self, message: str, level: int = 1) -> None:
         if self.verbosity >= level:
-            print(f"[{time.monotonic() - self.started:6.1f}s] {message}", file=sys.stderr, flush=True)
+            print(f"[{time.monotonic() - self.started:6.1f}s] {printable(message)}", file=sys.stderr, flush=True)
 
 
 _CLAIMS: list = []  # the claims being verified, inherited by forked workers
+
+
+def settle(claim, settings: Settings):
+    """The claim's verdict, and for one that differs or agrees only when truncated, its diagnosis."""
+    question = claim.question()
+    verdict = verify(question, settings)
+    try:
+        diagnosis = diagnose(claim, question, verdict, settings)
+    except Exception as error:  # noqa: BLE001 - a diagnosis that fails must not cost the verdict
+        diagnosis = Diagnosis("", note=f"the diagnosis failed: {type(error).__name__}: {error}")
+    return dataclasses.replace(verdict, diagnosis=diagnosis)
 
 
 def _verify_one(index: int, settings: Settings):
     started = time.monotonic()
     claim = _CLAIMS[index]
     try:
-        verdict = verify(claim.question(), settings)
+        verdict = settle(claim, settings)
     except DeriveError:
         raise
     except Exception as error:  # noqa: BLE001 - a failing claim is named, never a traceback
@@ -94,8 +110,7 @@ def verify_all(claims: list, settings: Settings, jobs: int, progress: Progress) 
         for index in range(len(claims)):
             report(*_verify_one(index, settings))
     else:
-        context = multiprocessing.get_context("fork")
-        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        with lifetime.worker_pool(jobs) as pool:  # workers die with derive, and are killed on an interrupt
             futures = [pool.submit(_verify_one, index, settings) for index in range(len(claims))]
             for future in concurrent.futures.as_completed(futures):
                 report(*future.result())
@@ -113,17 +128,18 @@ def write_figures(results, output: Path, seed: int):
     """Draw each experiment's figure from its evidence: (files written, figure name -> LaTeX block)."""
     files, blocks = [], {}
     for _, verdict in results:
-        name = verdict.evidence.get("figure")
-        if not name or "series" not in verdict.evidence or name in blocks:
+        evidence = verdict.evidence
+        name = getattr(evidence, "figure", None)
+        if not name or evidence.series is None or name in blocks:
             continue
         path = output / f"fig-{name}.pdf"
-        write_atomic(path, figures.render(name, verdict.evidence))
+        write_atomic(path, figures.render(name, evidence))
         files.append(path)
         width = "\\linewidth" if figures.FIGURES[name][1][0] > 5 else "0.68\\linewidth"
         # Not a float: the figure stays with the claim whose verdict it backs.
         blocks[name] = ("\\par\\medskip\\begin{center}\\includegraphics[width=%s]{%s}"
                         "\\captionof{figure}{%s}\\end{center}" % (width, path.name,
-                                                                    figures.caption(name, verdict.evidence, seed)))
+                                                                    figures.caption(name, evidence, seed)))
     return files, blocks
 
 
@@ -131,7 +147,7 @@ def write_report(results, output: Path, settings: Settings, title: str = TITLE, 
                  progress=None) -> ReportResult:
     """Figures, report.tex, report.json and (when asked and TeX is there) report.pdf of verified claims.
 
-    A missing TeX engine is not an error here: the result says why there is no PDF.
+    A missing TeX engine, or TeX failing, is not an error here: the result says why there is no PDF.
     """
     progress = progress or Progress(0)
     output = Path(output)
@@ -142,14 +158,14 @@ def write_report(results, output: Path, settings: Settings, title: str = TITLE, 
     tex_path, json_path = output / "report.tex", output / "report.json"
     write_atomic(tex_path, tex.render(results, title=title, settings=settings, versions=info, figures=figure_blocks))
     write_atomic(json_path, json_report.render(results, settings=settings, versions=info))
-    progress(f"wrote {tex_path} and {json_path}")
+    progress(f"wrote {tex_path.name} and {json_path.name}")
     result = ReportResult(results, [tex_path, json_path, *figure_files])
     if make_pdf:
         progress("compiling the PDF")
         try:
             result.written.append(pdf.compile_pdf(tex_path, figure_files))
-            progress(f"wrote {output / 'report.pdf'}")
-        except TexMissingError as error:
+            progress("wrote report.pdf")
+        except ReportError as error:
             result.pdf_error = str(error)
     return result
 
@@ -157,8 +173,13 @@ def write_report(results, output: Path, settings: Settings, title: str = TITLE, 
 def run_report(config: ReportConfig) -> ReportResult:
     """The main job; raises DeriveError subclasses on bad input, returns what was written."""
     progress = Progress(config.verbosity)
-    claims = load_claims(config)
-    progress(f"loaded {len(claims)} claims from {len({c.source.key for c in claims})} sources")
-    progress("verifying")
-    results = verify_all(claims, config.settings, config.jobs, progress)
-    return write_report(results, config.output, config.settings, config.title, config.pdf, progress)
+    with staged(config.output) as folder:  # checked and locked before the work; swapped in whole at the end
+        claims = load_claims(config)
+        progress(f"loaded {len(claims)} claims from {len({c.source.key for c in claims})} sources")
+        progress("verifying")
+        results = verify_all(claims, config.settings, config.jobs, progress)
+        result = write_report(results, folder.path, config.settings, config.title, config.pdf, progress)
+        folder.commit()
+    result.written = [config.output / path.name for path in result.written]
+    progress(f"the report is in {config.output}")
+    return result

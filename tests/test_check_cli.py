@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from derive import claimsfile
+from derive.notation import claimsfile
 from derive.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,7 +170,46 @@ def test_the_readme_example_meets_its_expectations(capsys):
     assert "5 met, 0 unmet" in capsys.readouterr().out
 
 
+def test_formulas_copied_from_papers_meet_their_expectations_and_the_readings_are_shown(capsys):
+    assert main(["check", str(ROOT / "examples" / "papers.toml"), *FAST]) == 0
+    out = capsys.readouterr().out
+    assert "7 met, 0 unmet" in out and "Readings the engine chose:" in out
+    assert r"olah.gradient: f_t is a column at n = 2, the other side a matrix: read as \mathrm{diag}(f_t)" in out
+
+
+def test_json_output_carries_the_reading(capsys):
+    main(["check", str(ROOT / "examples" / "papers.toml"), "--json", "--points", "8", "--jobs", "1"])
+    claims = {c["id"]: c for c in json.loads(capsys.readouterr().out)["claims"]}
+    assert "Read by the engine:" in claims["olah.gradient"]["reading"]
+
+
 def test_a_builtin_claims_file_checks_clean(capsys):
     assert main(["check", str(ROOT / "checks" / "cv_lstm.toml"), *FAST]) == 0
     out = capsys.readouterr().out
     assert "cv-lstm.forget-product" in out and "agrees-when-truncated" in out
+
+
+def test_the_gru_example_meets_its_expectations(capsys):
+    assert main(["check", str(ROOT / "examples" / "gru_notes.toml"), *FAST]) == 0
+    assert "5 met, 0 unmet" in capsys.readouterr().out
+
+
+def test_the_gru_examples_wrong_derivation_flips_when_its_missing_path_is_restored(tmp_path, capsys):
+    """A mutation test: the verdict follows the formula, not the `expect`."""
+    text = (ROOT / "examples" / "gru_notes.toml").read_text(encoding="utf-8")
+    wrong = r"U_h \mathrm{diag}(r_t)'''"
+    right = r"U_h (\mathrm{diag}(r_t) + \mathrm{diag}(h_{t-1} \odot r_t \odot (1 - r_t)) U_r)'''"
+    assert text.count(wrong) == 1 and right in text
+    path = write(tmp_path, text.replace(wrong, right), "gru_fixed.toml")
+    assert main(["check", path, "--json", *FAST]) == 1  # its expect ("differs") is now unmet
+    verdicts = {c["id"]: c["verdict"] for c in json.loads(capsys.readouterr().out)["claims"]}
+    assert verdicts["gru-notes.no-reset-path"] == "agrees"
+    assert verdicts["gru-notes.exact"] == "agrees"
+
+
+def test_bad_model_equations_make_the_file_unusable_with_their_position(tmp_path, capsys):
+    text = GOOD.replace('name = "lstm_forget"\nbias = false\n', "equations = ['''h_t = \\tanh(W h_{t-1} + U z_t)''']\n"
+                        "state = ['h']\n")
+    assert main(["check", write(tmp_path, text), *FAST]) == 2
+    err = capsys.readouterr().err
+    assert "mine.toml:7:43: model (equation 1): z_{t}: no equation defines z" in err and err.rstrip().endswith("^")

@@ -3,10 +3,11 @@ import numpy as np
 import pytest
 import sympy
 
-from derive import models, numeric
-from derive.activations import NUMPY_NAMESPACE, Sigmoid
+from derive import models
+from derive.lab import numeric
+from derive.rules import Sigmoid, namespace
 from derive.errors import ModelError
-from derive.models import SYMBOLS
+from derive.quantity import quantity_of
 
 BUILDERS = [
     lambda n: models.rnn(n=n),
@@ -16,6 +17,8 @@ BUILDERS = [
     lambda n: models.lstm_forget(n=n),
     lambda n: models.lstm_forget(n=n, bias=False),
     lambda n: models.lstm_peephole(n=n),
+    lambda n: models.gru(n=n),
+    lambda n: models.gru_torch(n=n, bias=False),
 ]
 
 
@@ -31,6 +34,18 @@ def test_traced_equations_compute_what_the_cell_computes(build, n):
             entry = expanded[row, 0]
             value = numeric.evaluate(entry, model, params, history, 2)
             assert np.allclose(value, history[2][name][:, row, 0], rtol=1e-12, atol=1e-12), name
+
+
+@pytest.mark.parametrize("build", BUILDERS)
+def test_the_one_unit_program_is_the_step_with_its_products_kept(build):
+    """Multiplying each product out gives the traced equations back."""
+    model = build(1)
+    products: dict = {}
+    for product in model.program.products:
+        weight = model.params[product.weight][0, 0]
+        products[product.symbol[0, 0]] = weight * product.operand[0, 0].xreplace(products)
+    for name, definition in model.program.equations.items():
+        assert sympy.expand(definition[0, 0].xreplace(products) - model.equations[name][0, 0]) == 0, name
 
 
 def test_forget_lstm_equations_read_like_the_paper():
@@ -68,7 +83,7 @@ def test_time_indices_and_absolute_steps_are_distinct_symbols():
     # the blog's z_1 (first layer) is not the RNN's z at step 1, though both print as z_{1}
     assert chain.sym.z_1 != rnn.at(1, absolute=True).z
     assert sympy.latex(chain.sym.z_1) == sympy.latex(rnn.at(1, absolute=True).z) == "z_{1}"
-    assert SYMBOLS[rnn.at(1, absolute=True).z].absolute
+    assert quantity_of(rnn.at(1, absolute=True).z).absolute
 
 
 def test_resized_keeps_the_options():
@@ -77,7 +92,7 @@ def test_resized_keeps_the_options():
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: models.lstm_forget(n=0), "sizes must be positive"),
+    (lambda: models.lstm_forget(n=0), "n must be a positive whole number"),
     (lambda: models.rnn(activation="relu"), "activation must be"),
     (lambda: models.rnn(form="elman"), "form must be"),
     (lambda: models.lstm_forget().shape("q"), "has no quantity"),
@@ -95,6 +110,6 @@ def test_large_models_do_not_trace_until_asked():
 
 def test_lambdified_sigmoid_is_stable_for_large_arguments():
     z = sympy.Symbol("z")
-    function = sympy.lambdify([z], Sigmoid(z), modules=[NUMPY_NAMESPACE, "numpy"])
+    function = sympy.lambdify([z], Sigmoid(z), modules=[namespace("numpy"), "numpy"])
     with np.errstate(all="raise"):
         assert function(np.array([-800.0, 0.0, 800.0])).tolist() == [0.0, 0.5, 1.0]

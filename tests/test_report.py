@@ -1,7 +1,10 @@
-"""Rendering: LaTeX escaping, atomic writes, the cells rendered by latexify-py."""
+"""Rendering: LaTeX escaping, atomic writes, the cells rendered by latexify-py, the models section."""
 import os
+from pathlib import Path
 
 from derive import models
+from derive.notation import claimsfile
+from derive.report import tex
 from derive.report.code import cell_latex
 from derive.report.files import write_atomic
 from derive.report.latex import escape
@@ -36,3 +39,21 @@ def test_cells_render_with_hadamard_and_matrix_products():
     assert r"c_{t} = f_{t} \odot c_{t-1} + i_{t} \odot \tilde{c}_{t}" in latex
     assert r"W_{fh} \, h_{t-1}" in latex
     assert r"\sigma" in latex
+
+
+def test_the_grus_render_with_their_grouping_and_conventions():
+    chung, pytorch = cell_latex(models.gru()), cell_latex(models.gru_torch())
+    assert r"U_{h} \, \mathopen{}\left( r_{t} \odot h_{t-1} \mathclose{}\right)" in chung  # not (U r) ⊙ h
+    assert r"r_{t} \odot \mathopen{}\left( U_{n} \, h_{t-1} + b_{hn} \mathclose{}\right)" in pytorch
+    section = tex._models_section()
+    assert "GRU (Chung et al. 2014)" in section and "nn.GRUCell" in section and "Cho et al." in section
+
+
+def test_a_model_defined_by_equations_is_printed_as_the_file_writes_it():
+    text = (Path(__file__).resolve().parent.parent / "examples" / "gru_notes.toml").read_text(encoding="utf-8")
+    entries = claimsfile.read_text(text, "gru_notes.toml").entries
+    section = tex._models_section([(entry.claim, None) for entry in entries])
+    for equation in entries[0].claim.model.written:
+        assert r"\fitmath{%s}" % equation in section
+    assert section.count(r"\tilde{h}_t = \tanh(W_h x_t + U_h (r_t \odot h_{t-1}) + b_h)") == 1  # once per model
+    assert r"$U_{h}$ ($n \times n$)" in section and r"$W_{z}$ ($n \times m$)" in section

@@ -16,7 +16,9 @@ import textwrap
 import latexify
 from latexify.codegen import expression_codegen, expression_rules
 
-from derive.models import Model, _typeset
+from derive import rules
+from derive.models import Model
+from derive.quantity import typeset_name
 
 _PLACEHOLDER = "v9"
 
@@ -26,8 +28,10 @@ def _products_as_in_the_articles():
     rules = expression_rules.BIN_OP_RULES
     saved = rules[ast.Mult], rules[ast.MatMult]
     remove = expression_codegen.ExpressionCodegen._should_remove_multiply_op
-    rules[ast.Mult] = expression_rules.BinOpRule("", r" \odot ", "")
-    rules[ast.MatMult] = expression_rules.BinOpRule("", r" \, ", "")
+    # ⊙ and the matrix product do not associate with each other: U (r ⊙ h) keeps its parentheses.
+    grouped = expression_rules.BinOperandRule(wrap=True, force=True)
+    rules[ast.Mult] = expression_rules.BinOpRule("", r" \odot ", "", operand_right=grouped)
+    rules[ast.MatMult] = expression_rules.BinOpRule("", r" \, ", "", operand_right=grouped)
     expression_codegen.ExpressionCodegen._should_remove_multiply_op = lambda self, *args: False
     try:
         yield
@@ -43,20 +47,20 @@ def _names(function) -> set:
     return names
 
 
-def _typeset_name(name: str, model: Model) -> str:
-    if name == "sigmoid":
-        return r"\sigma"
-    if name == "tanh":
-        return r"\tanh"
+def _typeset_identifier(name: str, model: Model) -> str:
+    """How an identifier of the cell is typeset: an activation by its rule, a quantity as derive.quantity does."""
+    bound = model.cell.__globals__.get(name)
+    if callable(bound) and getattr(bound, "__name__", None) in rules.FUNCTIONS:
+        return rules.rule(bound.__name__).latex
     if name == "phi":
         return r"\phi"
     if name.endswith("_prev"):
-        return _typeset(name[: -len("_prev")], ["t-1"])
-    if name in model.argument_shapes and not name.endswith("_prev") and name not in model.inputs:
-        return _typeset(name, [])
+        return typeset_name(name[: -len("_prev")], ["t-1"])
+    if name in model.argument_shapes and name not in model.inputs:
+        return typeset_name(name)
     if not model.state:
-        return _typeset(name, [])
-    return _typeset(name, ["t"])
+        return typeset_name(name)
+    return typeset_name(name, ["t"])
 
 
 def cell_latex(model: Model) -> str:
@@ -66,7 +70,7 @@ def cell_latex(model: Model) -> str:
     identifiers = {name: f"{_PLACEHOLDER}{index}" for index, name in enumerate(sorted(names))}
     with _products_as_in_the_articles():
         latex = latexify.get_latex(function, identifiers=identifiers, use_math_symbols=False)
-    back = {f"{_PLACEHOLDER}{index}": _typeset_name(name, model) for index, name in enumerate(sorted(names))}
+    back = {f"{_PLACEHOLDER}{index}": _typeset_identifier(name, model) for index, name in enumerate(sorted(names))}
 
     def replace(match):
         return back.get(match.group(1) or match.group(2), match.group(0))

@@ -140,14 +140,14 @@ FIGURES = {
 }
 
 
-def render(name: str, evidence: dict) -> bytes:
+def render(name: str, evidence) -> bytes:
     """The PDF bytes of figure `name`, drawn from the evidence's series (deterministic: no dates)."""
     if name not in FIGURES:
         raise ReportError(f"no figure named {name!r}; figures: {', '.join(sorted(FIGURES))}")
     draw, size, _ = FIGURES[name]
     figure = plt.figure(figsize=size)
     try:
-        draw(evidence["series"], evidence["numbers"], figure)
+        draw(evidence.series, evidence.numbers, figure)
         figure.tight_layout()
         buffer = io.BytesIO()
         figure.savefig(buffer, format="pdf", metadata={"CreationDate": None, "ModDate": None, "Producer": None,
@@ -157,6 +157,6 @@ def render(name: str, evidence: dict) -> bytes:
     return buffer.getvalue()
 
 
-def caption(name: str, evidence: dict, seed: int) -> str:
+def caption(name: str, evidence, seed: int) -> str:
     """The figure's caption (LaTeX): what was run, with n, T, draws and seed."""
-    return FIGURES[name][2](evidence["numbers"], seed)
+    return FIGURES[name][2](evidence.numbers, seed)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+from derive.evidence import diagnosis_json, to_json
+
 
 def render(results, *, settings, versions: dict) -> str:
     """The JSON text for (claim, verdict) pairs; key order is fixed, so equal input gives equal bytes."""
@@ -16,9 +18,10 @@ def render(results, *, settings, versions: dict) -> str:
             "printed": claim.printed,
             "reading": claim.reading,
             "statement": claim.statement,
-            "verdict": verdict.status,
-            "method": verdict.method,
-            "evidence": verdict.evidence,
+            "verdict": str(verdict.status),
+            "method": str(verdict.method),
+            "evidence": to_json(verdict.evidence),
+            "diagnosis": diagnosis_json(verdict),
         })
     document = {"claims": claims, "versions": versions, "seed": settings.seed,
                 "settings": {"points": settings.points, "digits": settings.digits, "budget": settings.budget}}

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
 from derive.errors import ReportError, TexMissingError
+from derive.lifetime import run_command
 from derive.report.files import write_atomic
+from derive.terminal import printable
 
 INSTALL_HINT = ("install a TeX engine, e.g. on Debian/Ubuntu: apt-get install texlive-latex-base "
                 "texlive-latex-recommended texlive-fonts-recommended lmodern latexmk "
@@ -29,12 +32,17 @@ def engine() -> list[str] | None:
 
 
 def compile_pdf(tex_path: Path, extra_files=(), timeout: float = 300) -> Path:
-    """Compile `tex_path` in a scratch folder and move the PDF beside it atomically."""
+    """Compile `tex_path` into the PDF beside it, in a scratch folder beside it too.
+
+    Beside, not in /tmp: the report's staging folder holds it, so a kill leaves
+    nothing that the next run does not remove. When TeX fails its log is kept
+    beside the .tex and the error names the lines of the log that say why.
+    """
     command = engine()
     if command is None:
         raise TexMissingError(f"no TeX engine found: {INSTALL_HINT}")
     tex_path = Path(tex_path)
-    with tempfile.TemporaryDirectory(prefix="derive-tex-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="derive-tex-", dir=tex_path.parent) as scratch:
         scratch = Path(scratch)
         shutil.copy(tex_path, scratch / tex_path.name)
         for extra in extra_files:
@@ -42,15 +50,38 @@ def compile_pdf(tex_path: Path, extra_files=(), timeout: float = 300) -> Path:
         runs = 1 if command[0] == "latexmk" else 2  # pdflatex twice, for the table widths and links
         for _ in range(runs):
             try:
-                done = subprocess.run(command + [tex_path.name], cwd=scratch, capture_output=True, text=True,
-                                      timeout=timeout, env=REPRODUCIBLE)
+                done = run_command(command + [tex_path.name], cwd=scratch, timeout=timeout, env=REPRODUCIBLE)
             except subprocess.TimeoutExpired as error:
                 raise ReportError(f"{command[0]} took longer than {timeout:.0f} s") from error
             if done.returncode != 0:
                 log = scratch / (tex_path.stem + ".log")
-                tail = log.read_text(errors="replace").splitlines()[-25:] if log.exists() else done.stdout.splitlines()[-25:]
-                errors = [line for line in tail if line.startswith("!")] or tail[-3:]
-                raise ReportError(f"{command[0]} failed on {tex_path.name}: {' | '.join(errors)}")
+                text = log.read_text(errors="replace") if log.exists() else done.stdout
+                if log.exists():
+                    shutil.copy(log, tex_path.with_suffix(".log"))
+                raise ReportError(f"{command[0]} failed on {tex_path.name}: {' | '.join(tex_errors(text))}"
+                                  + (f" (the whole log: {tex_path.stem}.log)" if log.exists() else ""))
         pdf = tex_path.with_suffix(".pdf")
         write_atomic(pdf, (scratch / pdf.name).read_bytes())
     return pdf
+
+
+def tex_errors(log: str, most: int = 6, widest: int = 160) -> list[str]:
+    """What a TeX log says went wrong: each `! ...` line with the `l.NN ...` line that locates it.
+
+    Not the log's tail, which is often font information; the last lines only
+    when the log has no error line at all.
+    """
+    lines = log.splitlines()
+    quoted = []
+    for number, line in enumerate(lines):
+        if not line.startswith("!"):
+            continue
+        quoted.append(line)
+        for following in lines[number + 1:number + 16]:
+            if following.startswith("!"):
+                break
+            if re.match(r"l\.\d+ ", following):
+                quoted.append(following)
+                break
+    quoted = quoted or [line for line in lines if line.strip()][-3:]
+    return [printable(line if len(line) <= widest else line[:widest - 3] + "...") for line in quoted[:most]]

@@ -1,0 +1,206 @@
+"""Child processes that never outlive derive, and signals that end a run cleanly.
+
+The main process turns SIGINT, SIGTERM and SIGHUP into `Interrupted` (a
+KeyboardInterrupt), so `with` blocks unwind: the output's staging folder is
+removed and worker processes are killed, not waited for. Every forked child
+(verification workers, proof attempts) dies with its parent: on Linux the
+kernel sends it SIGKILL when the parent dies (PR_SET_PDEATHSIG), even when the
+parent was killed with SIGKILL; elsewhere a thread in the child polls its
+parent. TeX runs in a process group of its own, killed whole.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import ctypes
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from derive.errors import Interrupted, WorkerError
+
+HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+# depth: nesting of `uninterrupted()`, inside which a signal waits (pending) for its end; received: the
+# signal of this run, kept because the exception raised for it may be swallowed (see raise_if_interrupted).
+_state = {"depth": 0, "pending": None, "received": None}
+
+
+def _on_signal(number, frame):
+    _state["received"] = number
+    if _state["depth"]:
+        _state["pending"] = number
+        return
+    raise Interrupted(number)
+
+
+def raise_if_interrupted() -> None:
+    """Raise Interrupted if a signal came: before a step that must not follow one (the swap of the folder).
+
+    Python runs a signal handler wherever the main thread is, also inside an
+    at-fork hook, a finalizer or a weakref callback, which ignore exceptions
+    ("Exception ignored in ..."): there the Interrupted raised is lost, and the
+    run would go on. Forks happen `uninterrupted()` for that reason; this check
+    catches the rest.
+    """
+    if _state["received"] is not None:
+        raise Interrupted(_state["received"])
+
+
+@contextlib.contextmanager
+def signals_handled():
+    """Inside: SIGINT, SIGTERM and SIGHUP raise Interrupted (exit code 128 + the signal's number).
+
+    The handlers before are put back at the end (derive.cli.main may run inside
+    a test); outside the main thread, where Python cannot handle signals, nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _state.update(depth=0, pending=None, received=None)
+    before = {number: signal.signal(number, _on_signal) for number in HANDLED}
+    try:
+        yield
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
+        _state.update(depth=0, pending=None, received=None)  # a later run in this process starts afresh
+
+
+@contextlib.contextmanager
+def uninterrupted():
+    """Steps that must not be cut in half (the swap of the output folder, a fork): a signal waits for their end."""
+    _state["depth"] += 1
+    try:
+        yield
+    finally:
+        _state["depth"] -= 1
+        pending = _state["pending"]
+        if pending is not None and not _state["depth"]:
+            _state["pending"] = None
+            raise Interrupted(pending)
+
+
+def child_started(parent: int) -> None:
+    """In a forked child of process `parent`: die with it, and leave SIGINT/SIGTERM to it.
+
+    Ctrl-C reaches the whole foreground process group; the parent alone acts on
+    it and ends its children, so they ignore SIGINT rather than print tracebacks.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, signal.SIG_DFL)
+    _state.update(depth=0, pending=None, received=None)
+    if not _kernel_kills_orphans():
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the child could ask to die with it
+        os._exit(1)
+
+
+def _prctl():
+    """Linux's prctl(2), or None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+def _kernel_kills_orphans(prctl=None) -> bool:
+    """Ask Linux to SIGKILL this process when its parent dies; False where that cannot be asked."""
+    prctl = prctl or _prctl()
+    return prctl is not None and prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def end_children(grace: float = 2.0) -> None:
+    """Kill this process's multiprocessing children (workers, proof attempts) and reap them."""
+    children = multiprocessing.active_children()
+    for child in children:
+        with contextlib.suppress(OSError):
+            child.kill()
+    deadline = time.monotonic() + grace
+    for child in children:
+        child.join(max(0.0, deadline - time.monotonic()))
+
+
+@contextlib.contextmanager
+def worker_pool(jobs: int):
+    """A fork ProcessPoolExecutor whose workers die with derive; on any exception they are killed, not awaited.
+
+    A worker that died (BrokenProcessPool) becomes a one-line WorkerError naming its pid and signal.
+    """
+    pool = _Pool(jobs, mp_context=multiprocessing.get_context("fork"), initializer=child_started,
+                 initargs=(os.getpid(),))
+    try:
+        yield pool
+    except BaseException as error:
+        dead = _dead_workers(pool) if isinstance(error, concurrent.futures.process.BrokenProcessPool) else None
+        end_children()
+        pool.shutdown(wait=False, cancel_futures=True)
+        if dead is not None:
+            raise WorkerError(f"{dead} while verifying the claims; nothing was written (try again; if it "
+                              f"recurs, run fewer workers with --jobs, or check the memory)") from None
+        raise
+    pool.shutdown()
+    raise_if_interrupted()
+
+
+class _Pool(concurrent.futures.ProcessPoolExecutor):
+    def submit(self, *args, **kwargs):
+        with uninterrupted():  # the first submit forks the workers (see raise_if_interrupted)
+            return super().submit(*args, **kwargs)
+
+
+def _dead_workers(pool) -> str:
+    """Which worker died and how, as far as the executor still knows (its process table is private)."""
+    processes = dict(getattr(pool, "_processes", None) or {})
+    for _ in range(20):  # the executor may not have reaped the dead worker yet
+        codes = {pid: process.exitcode for pid, process in processes.items()}
+        # The executor ends the other workers with SIGTERM: the one that died by itself is the one to name.
+        dead = sorted((code == -signal.SIGTERM, pid, code) for pid, code in codes.items() if code not in (None, 0))
+        if dead:
+            _, pid, code = dead[0]
+            how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
+            return f"worker process {pid} {how}"
+        time.sleep(0.025)
+    return "a worker process died"
+
+
+def run_command(command: list[str], cwd, timeout: float, env: dict) -> subprocess.CompletedProcess:
+    """Run `command` in a process group of its own; the group is killed whole on a timeout or an interrupt.
+
+    Its own group, so a tool's children (latexmk's pdflatex) go with it. Should
+    derive be killed outright, the command is killed with it (on Linux), and a
+    pdflatex it started ends with its current pass. Output is decoded leniently,
+    as TeX writes in the input's encoding.
+    """
+    prctl = _prctl()  # looked up before the fork: the child only calls it
+
+    def started():
+        os.setpgrp()
+        if prctl is not None:
+            _kernel_kills_orphans(prctl)
+
+    raise_if_interrupted()
+    with uninterrupted():  # a fork (see raise_if_interrupted)
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   encoding="utf-8", errors="replace", preexec_fn=started)
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise
+    return subprocess.CompletedProcess(command, process.returncode, output, "")

@@ -1,0 +1,408 @@
+"""Claims files: TOML holding claims in the articles' LaTeX notation, read into derive.claims.Claim objects.
+
+    [source]
+    key = "mine"
+    title = "My LSTM tutorial"
+    site = "my blog"
+
+    [[claim]]
+    id = "mine.forget"
+    where = "eq. (3)"
+    model = { name = "lstm_forget", n = 1, bias = false }
+    latex = '''\\frac{\\partial c_t}{\\partial c_{t-1}} = f_t'''
+    expect = "agrees-when-truncated"
+
+A `model` is a built-in name with its options, or the recurrence itself
+(`equations`, `state`, `inputs`, `truncate`: derive.notation.recurrence).
+Top-level `model`, `semantics`, `aliases`, `define`, `variables`, `domain` and
+`values` are defaults for every claim; a claim's own keys override them (its
+tables key by key). The file is read with tomllib and every formula with
+derive.parser: nothing in it is ever executed. Limits: a file of at most
+LARGEST_FILE bytes and MOST_CLAIMS claims, formulas of at most
+derive.parser.LONGEST_FORMULA characters, models of at most MOST_UNITS units;
+anything larger is refused before any work. The `printed` formula of each
+Claim is the very text that was parsed.
+"""
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from derive import models
+from derive.claim import ID, Claim, Source, check_unique
+from derive.errors import ClaimError, ClaimsFileError, InputTooLargeError, ModelError, ModelSpecError, NotationError
+from derive.notation import parser, recurrence
+from derive.notation.statement import Spec, definition, read
+from derive.notation.symbols import written_key
+from derive.rules import Semantics, Status
+
+LARGEST_FILE = 256 * 1024  # bytes
+MOST_CLAIMS = 200
+MOST_UNITS = 3
+MOST_VALUES = 30  # numbers in one `values` list
+EXPECTATIONS = tuple(str(status) for status in Status)
+ENGINE_READINGS = "Read by the engine:"  # begins the readings the engine chose, appended to a claim's reading
+SEMANTICS = tuple(str(semantics) for semantics in Semantics)
+_SHARED = {"model", "semantics", "aliases", "define", "variables", "domain", "values"}
+FILE_KEYS = {"source", "claim"} | _SHARED
+CLAIM_KEYS = {"id", "where", "latex", "reading", "statement", "verbatim", "expect", "dots", "loss"} | _SHARED
+SOURCE_KEYS = {"key", "title", "site", "author", "url"}
+
+
+@dataclass
+class Entry:
+    """One claim of a file: the Claim when it could be read, else the error saying why; its `expect`."""
+
+    id: str
+    claim: Claim | None = None
+    error: ClaimError | None = None
+    expect: str | None = None
+
+
+@dataclass
+class ClaimsFile:
+    name: str  # the path, or "<stdin>"
+    source: Source
+    entries: list = field(default_factory=list)
+
+
+def _type(value, kind, what: str):
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise ClaimsFileError(f"{what} must be a {names.replace('str', 'string').replace('dict', 'table')}, "
+                              f"got {type(value).__name__}")
+    return value
+
+
+def _keys(table: dict, allowed: set, what: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ClaimsFileError(f"{what}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+                              f"allowed: {', '.join(sorted(allowed))}")
+
+
+@functools.cache
+def _model(name: str, options: tuple) -> models.Model:
+    return models.build(name, dict(options))
+
+
+def model_from(spec, what: str) -> models.Model | None:
+    """The model a claims file asks for: a builder name, a table with `name` and the builder's options, a table
+    with `equations` (a recurrence the file defines, derive.notation.recurrence), or "none".
+
+    The options are checked by derive.models (built-ins) and derive.notation.recurrence (equations); the claims
+    file adds only its size limit. Bad equations raise NotationError, located by the caller.
+    """
+    if spec is None or spec == "none":
+        return None
+    if isinstance(spec, str):
+        spec = {"name": spec}
+    _type(spec, dict, what)
+    options = {key: value for key, value in spec.items() if key != "name"}
+    for key in ("n", "m"):
+        value = options.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and not 1 <= value <= MOST_UNITS:
+            raise InputTooLargeError(f"{what}.{key} = {value}: symbolic models have 1 to {MOST_UNITS} units")
+    try:
+        if "equations" in spec:
+            return recurrence.model_of(spec, what)
+        if not all(isinstance(value, (bool, int, float, str)) for value in options.values()):
+            return models.build(spec.get("name"), options)  # a list or a table: build says which option is wrong
+        return _model(spec.get("name"), tuple(sorted(options.items(), key=lambda item: item[0])))
+    except ModelError as error:
+        name = spec.get("name")
+        near = difflib.get_close_matches(name, list(models.BUILDERS), n=3, cutoff=0.5) if isinstance(name, str) else []
+        hint = f" (did you mean {' or '.join(near)}?)" if near and name not in models.BUILDERS else ""
+        raise ClaimsFileError(f"{what}: {error}{hint}") from None
+
+
+def _text(data: bytes, name: str) -> str:
+    if len(data) > LARGEST_FILE:
+        raise InputTooLargeError(f"{name} is larger than {LARGEST_FILE} bytes; refused")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ClaimsFileError(f"{name} is not UTF-8 text: {error}") from None
+
+
+def read_path(path) -> ClaimsFile:
+    path = Path(path)
+    try:
+        if path.stat().st_size > LARGEST_FILE:
+            raise InputTooLargeError(f"{path} is larger than {LARGEST_FILE} bytes; refused")
+        with path.open("rb") as stream:
+            data = stream.read(LARGEST_FILE + 1)
+    except OSError as error:
+        raise ClaimsFileError(f"cannot read {path}: {error.strerror or error}") from None
+    return read_text(_text(data, str(path)), str(path))
+
+
+def read_bytes(data: bytes, name: str = "<stdin>") -> ClaimsFile:
+    return read_text(_text(data, name), name)
+
+
+def read_text(text: str, name: str) -> ClaimsFile:
+    """A claims file's claims; file-level problems raise ClaimsFileError, a claim's own problems stay in its Entry."""
+    if len(text.encode("utf-8")) > LARGEST_FILE:
+        raise InputTooLargeError(f"{name} is larger than {LARGEST_FILE} bytes; refused")
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ClaimsFileError(f"{name} is not valid TOML: {error}") from None
+    except RecursionError:
+        raise ClaimsFileError(f"{name} is nested too deeply to be a claims file") from None
+    _keys(document, FILE_KEYS, name)
+    source = _source(document.get("source"), name)
+    claims = document.get("claim")
+    if not isinstance(claims, list) or not claims or not all(isinstance(c, dict) for c in claims):
+        raise ClaimsFileError(f"{name} has no claims: add [[claim]] tables")
+    if len(claims) > MOST_CLAIMS:
+        raise InputTooLargeError(f"{name} has {len(claims)} claims; the limit is {MOST_CLAIMS}")
+    result = ClaimsFile(name, source)
+    for index, table in enumerate(claims, 1):
+        what = f"{name}, claim {index}"
+        _keys(table, CLAIM_KEYS, what)
+        claim_id = _type(table.get("id"), str, f"{what}: id")
+        if not ID.match(claim_id):
+            raise ClaimsFileError(f"{what}: id {claim_id!r} must be letters, digits, '.', '_' or '-'")
+    check_unique(((table["id"], f"{name}, claim {index}") for index, table in enumerate(claims, 1)), ClaimsFileError)
+    for table in claims:
+        claim_id = table["id"]
+        merged = _merge(document, table)
+        expect = table.get("expect")
+        if expect is not None and expect not in EXPECTATIONS:
+            raise ClaimsFileError(f"claim {claim_id}: expect must be one of {', '.join(EXPECTATIONS)}, got {expect!r}")
+        entry = Entry(claim_id, expect=expect)
+        try:
+            entry.claim = _claim(merged, claim_id, source, text, name, "model" in table)
+        except NotationError as error:
+            entry.error = _located(error, text, name, claim_id)
+        result.entries.append(entry)
+    return result
+
+
+def _source(table, name: str) -> Source:
+    if not isinstance(table, dict):
+        raise ClaimsFileError(f"{name}: a [source] table with key, title and site is required")
+    _keys(table, SOURCE_KEYS, f"{name} [source]")
+    for key in SOURCE_KEYS:
+        if key in table:
+            _type(table[key], str, f"{name} [source] {key}")
+    missing = [k for k in ("key", "title", "site") if k not in table]
+    if missing:
+        raise ClaimsFileError(f"{name} [source] needs {', '.join(missing)}")
+    return Source(table["key"], table["title"], table["site"], table.get("author", ""), table.get("url", ""))
+
+
+def _merge(document: dict, table: dict) -> dict:
+    merged = {key: document[key] for key in _SHARED if key in document}
+    for key, value in table.items():
+        if key in ("aliases", "define", "domain", "values") and isinstance(value, dict) \
+                and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def _formula(text, label: str) -> parser.Formula:
+    _type(text, str, label)
+    return parser.parse(text.strip(), label)
+
+
+def notation_key(text: str, label: str) -> str:
+    """The table key a name stands for in `aliases`: s_t -> s, y^t -> y, z_{f,t} -> z_f, \\tilde{C} -> \\tilde{C}."""
+    formula = _formula(text, label)
+    node = formula.tree.children[0] if len(formula.tree.children) == 1 else None
+    return written_key(node, formula, label)[0]
+
+
+def _claim(table: dict, claim_id: str, source: Source, text: str, name: str, own_model: bool = False) -> Claim:
+    for key in ("where", "latex"):
+        if key not in table:
+            raise ClaimsFileError(f"claim {claim_id} needs {key}")
+        _type(table[key], str, f"claim {claim_id}: {key}")
+    formula = _formula(table["latex"], "latex")
+    semantics = table.get("semantics", "full")
+    if semantics not in SEMANTICS:
+        raise ClaimsFileError(f"claim {claim_id}: semantics must be full or truncated, got {semantics!r}")
+    try:
+        model = model_from(table.get("model"), f"claim {claim_id}: model")
+    except (NotationError, ModelSpecError) as error:  # the model's own equations: the file cannot be used
+        anchor = _anchor(text, claim_id) if own_model else 0
+        raise ClaimsFileError(_located_in_model(error, text, name, anchor)) from None
+    except (TypeError, ValueError, ArithmeticError, AttributeError, RecursionError) as error:
+        # SymPy refusing what the grammar allowed, as for a claim's formula (_build): bad input, not a crash.
+        raise ClaimsFileError(f"{name}: model: the equations cannot be evaluated: {type(error).__name__}: "
+                              f"{error}") from None
+    except ClaimsFileError as error:
+        line = _line_of(text, claim_id, "model")
+        raise type(error)(f"{name}{f':{line}' if line else ''}: {error}") from None
+    aliases = {notation_key(k, f"aliases key {k}"): notation_key(_type(v, str, f"alias {k}"), f"alias {k}")
+               for k, v in _type(table.get("aliases", {}), dict, "aliases").items()}
+    definitions = dict(definition(_formula(k, f"define key {k}"), _formula(v, f"define {k}"))
+                       for k, v in _type(table.get("define", {}), dict, "define").items())
+    variables = tuple(notation_key(_type(v, str, "a variable"), f"variable {v}")
+                      for v in _type(table.get("variables", []), list, "variables"))
+    domain = {}
+    for key, ends in _type(table.get("domain", {}), dict, "domain").items():
+        if not isinstance(ends, list) or len(ends) != 2:
+            raise ClaimsFileError(f"claim {claim_id}: domain of {key} must be [low, high]")
+        domain[key] = tuple(ends)
+    values = {}
+    for key, items in _type(table.get("values", {}), dict, "values").items():
+        listed = items if isinstance(items, list) else [items]
+        if not listed or len(listed) > MOST_VALUES or not all(isinstance(v, int) and not isinstance(v, bool)
+                                                                and abs(v) <= 30 for v in listed):
+            raise ClaimsFileError(f"claim {claim_id}: values of {key} must be 1 to {MOST_VALUES} whole numbers "
+                                  f"between -30 and 30")
+        values[key] = items
+    loss = table.get("loss")
+    if loss is not None:
+        _type(loss, dict, f"claim {claim_id}: loss")
+        _keys(loss, {"symbol", "of"}, f"claim {claim_id}: loss")
+        loss = (_formula(loss.get("symbol"), "loss symbol"), _formula(loss.get("of"), "loss of"))
+    dots = _formula(table["dots"], "dots") if "dots" in table else None
+    spec = Spec(formula, model, semantics, aliases, variables, domain, values, definitions, dots, loss)
+    reading = _type(table.get("reading") or _reading(model, semantics, values), str, "reading")
+    build = functools.partial(_build, spec, claim_id, text, name)
+    try:  # read now, so that the readings the engine chooses are part of the claim's reading
+        built, notes = _read(spec, claim_id, text, name)
+    except Exception:  # noqa: BLE001 - the same error is raised, located, when the claim's question is asked for
+        pass
+    else:
+        build = functools.partial(_built, built)
+        if notes:
+            reading = f"{reading.rstrip()} {ENGINE_READINGS} {'; '.join(notes)}."
+    return Claim(id=claim_id, source=source, where=table["where"], printed=formula.text,
+                 reading=reading, build=build,
+                 statement=_type(table.get("statement", ""), str, "statement"),
+                 verbatim=_type(table.get("verbatim", True), bool, "verbatim"), model=model, spec=spec)
+
+
+def _built(question):
+    return question
+
+
+def _line_of(text: str, claim_id: str, key: str) -> int | None:
+    """The line of `key = ...` in the claim's table, or of the file's own `key` (or [key] table) it inherits."""
+    anchor = max(text.find(f'"{claim_id}"'), text.find(f"'{claim_id}'"))
+    start = text.rfind("[[claim]]", 0, anchor) if anchor >= 0 else -1
+    end = text.find("[[claim]]", anchor) if anchor >= 0 else -1
+    if start >= 0:
+        match = re.compile(rf"^[ \t]*{key}[ \t]*=", re.MULTILINE).search(text, start, end if end >= 0 else len(text))
+        if match:
+            return parser.locate(text, match.start())[0]
+    match = re.compile(rf"^[ \t]*(\[{key}\]|{key}[ \t]*=)", re.MULTILINE).search(text, 0, text.find("[[claim]]"))
+    return parser.locate(text, match.start())[0] if match else None
+
+
+def _reading(model, semantics: str, values: dict) -> str:
+    if model is None:
+        described = "No model: free variables only"
+    else:
+        size = "scalar" if model.n == 1 else f"n = {model.n}"
+        described = f"{model.title.split('$')[0].strip(' ,')}, {size}" + ("" if model.bias else ", no biases")
+    given = "; ".join(f"{k} = {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in values.items())
+    return (f"{described}; derivatives in the hand formula taken in the {semantics} semantics, the reference "
+            f"side computed exactly in both" + (f"; {given}" if given else "") + ". Parsed from the claims file.")
+
+
+def _build(spec: Spec, claim_id: str, text: str, name: str):
+    return _read(spec, claim_id, text, name)[0]
+
+
+_READ_CACHE: dict = {}  # (file name, file text, claim id) -> (question, readings): a file read twice is read once
+MOST_CACHED = 512
+
+
+def _read(spec: Spec, claim_id: str, text: str, name: str):
+    """(question, the engine's readings) of a claim; its errors located in the file.
+
+    The question is a pure function of the file's text, so a file loaded again in the same process (the
+    built-in claims, by the report and the tests) reuses it.
+    """
+    key = (name, text, claim_id)
+    if key in _READ_CACHE:
+        return _READ_CACHE[key]
+    try:
+        result = read(spec)
+    except NotationError as error:
+        raise _located(error, text, name, claim_id) from None
+    except (TypeError, ValueError, ArithmeticError, AttributeError, RecursionError) as error:
+        # SymPy refusing an operation the grammar allowed (e.g. a power it cannot form) is still bad input.
+        raise NotationError(f"{name}: claim {claim_id}: the formula cannot be evaluated: "
+                            f"{type(error).__name__}: {error}") from None
+    if len(_READ_CACHE) >= MOST_CACHED:
+        _READ_CACHE.clear()
+    _READ_CACHE[key] = result
+    return result
+
+
+def _anchor(text: str, claim_id: str) -> int:
+    """Where a claim's table starts in the file (its quoted id), 0 when it cannot be found."""
+    return max(text.find(f'"{claim_id}"'), text.find(f"'{claim_id}'"), 0)
+
+
+def _found(text: str, formula: str, anchor: int) -> int:
+    """Where a formula's text starts in the file: as a TOML string right after its opening quote (so that a
+    short formula is not found inside another line), else anywhere after `anchor`; -1 when it is not there."""
+    if not formula:
+        return -1
+    quoted = [text.find(quote + formula, anchor) for quote in ("'", '"')]  # a triple quote ends with one too
+    quoted = [at + 1 for at in quoted if at >= 0]
+    return min(quoted) if quoted else text.find(formula, anchor)
+
+
+def _where(error: NotationError, text: str, name: str, anchor: int) -> str:
+    """"file:line:column" of a formula's error in the file, or the place within the formula when its text is not
+    found verbatim (a TOML string with escapes)."""
+    formula = error.formula
+    found = _found(text, formula.text, anchor)
+    if found >= 0:
+        return "%s:%d:%d" % (name, *parser.locate(text, found + error.position))
+    line, column = parser.locate(formula.text, error.position)
+    return f"{name}, {formula.label} line {line}, column {column}"
+
+
+def _located(error: NotationError, text: str, name: str, claim_id: str) -> NotationError:
+    """The error with the file, the claim, line and column, and the formula with a caret."""
+    formula = error.formula
+    if formula is None or error.position is None:
+        return type(error)(f"{name}: claim {claim_id}: {error.message}", error.position, formula)
+    message = (f"{_where(error, text, name, _anchor(text, claim_id))}: claim {claim_id} ({formula.label}): "
+               f"{error.message}\n{parser.caret(formula.text, error.position)}")
+    return type(error)(message, error.position, formula)
+
+
+def _located_in_model(error, text: str, name: str, anchor: int) -> str:
+    """A [model] table's error with the file, line and column: in an equation, or at the `state`, `inputs` or
+    `truncate` entry it is about, with a caret."""
+    if isinstance(error, ModelSpecError):
+        key = re.compile(r"\b%s\s*=" % re.escape(error.key)).search(text, anchor) if error.key else None
+        if key is None:
+            return f"{name}: model: {error.message}"
+        after = re.compile(r"\n\s*(\w+\s*=|\[)").search(text, key.end())  # the entry ends where the next starts
+        end = after.start() if after else len(text)
+        quoted = [text.find(q + error.value + q, key.end(), end) for q in ('"', "'")] if error.value else []
+        found = min((f + 1 for f in quoted if f >= 0), default=key.start())
+        line, column = parser.locate(text, found)
+        return f"{name}:{line}:{column}: model ({error.key}): {error.message}\n{parser.caret(text, found)}"
+    formula = error.formula
+    if formula is None or error.position is None:
+        return f"{name}: model: {error.message}"
+    return (f"{_where(error, text, name, anchor)}: model ({formula.label}): {error.message}\n"
+            f"{parser.caret(formula.text, error.position)}")
+
+
+def load(path) -> list[Claim]:
+    """The claims of a claims file, for derive.claims.load: every claim must read cleanly."""
+    document = read_path(path)
+    errors = [entry.error for entry in document.entries if entry.error is not None]
+    if errors:
+        raise ClaimError("\n".join(str(e) for e in errors))
+    return [entry.claim for entry in document.entries]

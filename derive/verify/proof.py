@@ -1,0 +1,148 @@
+"""Time-budgeted symbolic proofs: is an expression identically zero, and what is a function's supremum.
+
+SymPy's simplification can run for minutes; every attempt here runs in a
+forked child process that is killed when its budget is spent, so an
+inconclusive proof costs at most the budget and never hangs the caller.
+"""
+from __future__ import annotations
+
+import functools
+import multiprocessing
+import os
+import signal
+
+import sympy
+
+from derive import lifetime
+from derive.rules import FUNCTIONS, to_exp
+from derive.verify.questions import DEFAULT_BUDGET
+
+
+def run_with_budget(function, args=(), budget: float = DEFAULT_BUDGET):
+    """Run `function(*args)` in a forked child; its (picklable) result, or None when out of time or failed."""
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    parent = os.getpid()
+
+    def child():
+        lifetime.child_started(parent)  # killed with its parent, even by SIGKILL
+        try:
+            sender.send(("ok", function(*args)))
+        except BaseException as error:  # noqa: BLE001 - any failure is an inconclusive proof
+            sender.send(("error", repr(error)))
+        finally:
+            sender.close()
+            os._exit(0)
+
+    process = context.Process(target=child, daemon=True)
+    with lifetime.uninterrupted():  # a fork (see lifetime.raise_if_interrupted)
+        process.start()
+    sender.close()
+    result = None
+    try:
+        if receiver.poll(budget):
+            try:
+                status, value = receiver.recv()
+                result = value if status == "ok" else None
+            except EOFError:
+                result = None
+    finally:  # out of time, or interrupted: the attempt ends here
+        if process.is_alive():
+            os.kill(process.pid, signal.SIGKILL)
+        process.join()
+        receiver.close()
+    return result
+
+
+def _entries(expr):
+    return list(expr) if isinstance(expr, sympy.MatrixBase) else [expr]
+
+
+def _is_zero(forms) -> str | None:
+    """Name of the first rewriting that reduces every entry of some form to 0, or None.
+
+    Cheap rewritings are tried on every form before the expensive one, so an
+    identity that only needs expanding never waits for `simplify`.
+    """
+    attempts = (
+        ("expand", lambda e: sympy.expand(e)),
+        ("cancel", lambda e: sympy.cancel(sympy.together(sympy.expand(e)))),
+        ("simplify", lambda e: sympy.simplify(sympy.expand(to_exp(e)))),
+    )
+    for name, attempt in attempts:
+        for label, form in forms:
+            if all(attempt(sympy.sympify(e)) == 0 for e in _entries(form())):
+                return name + label
+    return None
+
+
+def prove_zero(expr, budget: float = DEFAULT_BUDGET, rewritings=()) -> str | None:
+    """The rewriting that proves `expr` ≡ 0, or None when none did within the budget.
+
+    Node symbols (gate activations, ...) are first taken as independent atoms;
+    each of `rewritings` — (label, function) pairs, cheapest first — rewrites
+    `expr` closer to independent leaves for a further try.
+    """
+    if all(sympy.sympify(e) == 0 for e in _entries(expr)):
+        return "structural"
+    forms = [("", lambda: expr)] + [(f", {label}", functools.partial(function, expr))
+                                    for label, function in rewritings]
+    return run_with_budget(_is_zero, (forms,), budget)
+
+
+def to_polynomial_variable(expr, variable):
+    """Rewrite f(x) that depends on x only through one function u = g(x) of the rule table (σ(x), tanh(x)).
+
+    Returns (f as a function of u, u, (lo, hi), back) or None; (lo, hi) is the
+    open range of g and back(u_value) the x where g takes that value.
+    """
+    for rule in FUNCTIONS.values():
+        if rule.inverse is None:
+            continue
+        atom = rule.sympy(variable)
+        u = sympy.Dummy("u", real=True)
+        replaced = expr.xreplace({atom: u})
+        if replaced != expr and variable not in replaced.free_symbols:
+            low, high = rule.range
+            return replaced, u, (sympy.sympify(low), sympy.sympify(high)), rule.inverse
+    return None
+
+
+def _extrema(expr, variable, low, high):
+    """Critical points and endpoint limits of a univariate expression on the open interval (low, high)."""
+    derivative = sympy.together(sympy.diff(expr, variable))
+    numerator = sympy.numer(derivative)
+    candidates = []
+    solutions = sympy.solveset(numerator, variable, sympy.Interval.open(low, high))
+    if solutions is sympy.S.EmptySet:
+        solutions = []
+    elif not isinstance(solutions, sympy.FiniteSet):
+        return None
+    for point in solutions:
+        candidates.append((sympy.nsimplify(expr.subs(variable, point)), point, True))
+    for end in (low, high):
+        limit = sympy.limit(expr, variable, end, "+" if end == low else "-")
+        candidates.append((limit, end, False))
+    return candidates
+
+
+def supremum(factor, variable, low, high):
+    """(sup, point, attained) of a univariate factor on (low, high), exactly; None if SymPy cannot say.
+
+    `point` is the x where the supremum is attained, or the end it is approached at.
+    """
+    mapped = to_polynomial_variable(factor, variable)
+    if mapped is not None and low == -sympy.oo and high == sympy.oo:
+        g, u, (u_low, u_high), back = mapped
+        candidates = _extrema(g, u, u_low, u_high)
+        if candidates is None:
+            return None
+        best = max(candidates, key=lambda c: float(c[0]))
+        value, at, attained = best
+        point = back(at) if attained else (low if at == u_low else high)
+        return sympy.simplify(value), sympy.simplify(point), attained
+    candidates = _extrema(to_exp(factor), variable, low, high)
+    if candidates is None:
+        return None
+    value, at, attained = max(candidates, key=lambda c: float(c[0]))
+    return sympy.simplify(value), at, attained

@@ -1,0 +1,54 @@
+"""Budgeted proofs: an identity reduced to 0 by the cheapest rewriting that works; suprema found exactly; no hang."""
+import time
+
+import sympy
+
+from derive.rules import Sigmoid
+from derive.verify import proof
+
+Z = sympy.Symbol("z", real=True)
+
+
+def test_the_cheapest_rewriting_that_proves_is_named():
+    a, b = sympy.symbols("a b", real=True)
+    assert proof.prove_zero(a - a) == "structural"
+    assert proof.prove_zero((a + b) ** 2 - a ** 2 - 2 * a * b - b ** 2) == "expand"
+    assert proof.prove_zero(1 / (a + 1) + a / (a + 1) - 1) == "cancel"
+    # σ(2z) = (1 + tanh z)/2 needs the closed forms of both
+    assert proof.prove_zero(Sigmoid(2 * Z) - (1 + sympy.tanh(Z)) / 2).startswith("simplify")
+
+
+def test_a_rewriting_of_the_caller_is_tried_too():
+    x = sympy.Symbol("x", real=True)
+    hidden = sympy.Symbol("h", real=True)
+    rewritings = [("h is x squared", lambda e: e.xreplace({hidden: x ** 2}))]
+    assert proof.prove_zero(hidden - x ** 2, rewritings=rewritings) == "expand, h is x squared"
+    assert proof.prove_zero(hidden - x ** 3, budget=3, rewritings=rewritings) is None
+
+
+def test_no_proof_of_a_false_identity():
+    assert proof.prove_zero(Sigmoid(Z) - sympy.tanh(Z), budget=3) is None
+
+
+def test_a_proof_attempt_never_outlives_its_budget():
+    x = sympy.Symbol("x")
+    hard = sympy.sin(x) ** 40 * sympy.cos(x) ** 37 - sympy.expand((sympy.sin(x) + sympy.cos(x)) ** 40) / 3
+    started = time.monotonic()
+    assert proof.prove_zero(hard, budget=0.5) is None
+    assert time.monotonic() - started < 5
+
+
+def test_suprema_of_one_variable():
+    value, point, attained = proof.supremum(Sigmoid(Z) * (1 - Sigmoid(Z)), Z, -sympy.oo, sympy.oo)
+    assert (value, point, attained) == (sympy.Rational(1, 4), 0, True)
+    value, point, attained = proof.supremum(sympy.tanh(Z), Z, -sympy.oo, sympy.oo)
+    assert value == 1 and not attained and point == sympy.oo
+    value, _, attained = proof.supremum(1 / (1 + Z ** 2), Z, -sympy.oo, sympy.oo)
+    assert value == 1 and attained
+
+
+def test_functions_of_sigma_become_polynomials():
+    g, u, (low, high), back = proof.to_polynomial_variable(Sigmoid(Z) * (1 - Sigmoid(Z)), Z)
+    assert sympy.expand(g - u * (1 - u)) == 0 and (low, high) == (0, 1)
+    assert sympy.simplify(Sigmoid(back(sympy.Rational(1, 3))).rewrite(sympy.exp) - sympy.Rational(1, 3)) == 0
+    assert proof.to_polynomial_variable(Sigmoid(Z) * Z, Z) is None
