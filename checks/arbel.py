@@ -33,24 +33,26 @@ _PRINTED = {
 @claim("arbel.explode-large-W", where="paragraph after eq. (2)",
        printed=r"\prod_{t=2}^k \sigma'(\cdot)\, W_{rec} \text{ explodes if } W_{rec} \text{ is large enough}",
        verbatim=False,
-       statement="The product of derivatives can also explode if the weights W_rec are large enough.",
-       reading="Experiment 1, the sigmoid RNN (the article's): PyTorch initialisation with W_rec rescaled to "
-               "largest singular values s from 1 to 32, inputs N(0, 1) (n, T and draws in the caption): some "
-               "s must give a positive fitted per-step rate of log10‖∂c_T/∂c_0‖. The tanh RNN is shown beside it.")
+       statement=r"The product of derivatives can also explode if the weights $W_{rec}$ are large enough.",
+       reading=r"Experiment 1, the sigmoid RNN (the article's): PyTorch initialisation with $W_{rec}$ rescaled to"
+               r" largest singular values $s$ from 1 to 32, inputs N(0, 1) ($n$, $T$ and draws in the caption): "
+               r"some $s$ must give a positive fitted per-step rate of the base-10 logarithm of the norm of "
+               r"$\frac{\partial c_T}{\partial c_0}$. The tanh RNN is shown beside it.")
 def explode_large_w():
     def holds(numbers):
         return any(value > 0 for key, value in numbers.items() if key.startswith("rate[sigmoid"))
 
-    return Experiment("some scale of W_rec gives sustained growth", experiments.rnn_spectral, holds,
+    return Experiment(r"some scale of $W_{rec}$ gives sustained growth", experiments.rnn_spectral, holds,
                       figure="rnn-spectral")
 
 
 # Not in arbel.toml: the vector reading multiplies the trailing · c_{t-1} from the left (diag(c_{t-1}) ...),
 # which no reading rule of the notation gives (a column times a column is refused there).
-@claim("arbel.A_t.vector", where="main text, term A_t, vector reading",
+@claim("arbel.A_t.vector", where="main text, term $A_t$, vector reading",
        printed=_PRINTED["A"],
-       reading="n = 2: diag(c_{t-1}) diag(σ'(z_{f,t})) W_fh diag(o_{t-1} ⊙ tanh'(c_{t-1})) — the trailing "
-               "·c_{t-1} scales rows, as the product rule's ∂f_t/∂c_{t-1} · c_{t-1} requires.")
+       reading=r"$n = 2$: $\mathrm{diag}(c_{t-1}) \mathrm{diag}(\sigma'(z_{f,t})) W_{fh} \mathrm{diag}(o_{t-1} "
+               r"\odot \tanh'(c_{t-1}))$ --- the trailing factor $c_{t-1}$ scales rows, as the product rule's "
+               r"$\frac{\partial f_t}{\partial c_{t-1}} \cdot c_{t-1}$ requires.")
 def a_t_vector():
     s = LSTM_2.sym
     hand = matmul(diag(s.c_prev), diag(dsigma(_preactivation(LSTM_2, "f", s))), s.W_fh,
@@ -62,10 +64,11 @@ def a_t_vector():
 @claim("arbel.balance-example", where="section 'Preventing the error gradients from vanishing'",
        printed=r"A_t \approx \vec{0.1},\ B_t = f_t \approx \vec{0.7},\ C_t \approx \vec{0.1},\ D_t \approx \vec{0.1}"
                r"\ \Rightarrow\ \prod_{t=2}^k [A_t + B_t + C_t + D_t] \approx \prod_{t=2}^k \vec{1}",
-       reading="Scalar forget-gate LSTM without biases, with the exact terms (path terms via f, direct, via "
-               "i, via the candidate): the combination must be reachable (a parameter point is searched "
-               "by least squares and checked) and give a sum ≈ 1 there; for context, how often random "
-               "draws (weights U(-1, 1), inputs N(0, 1), 2000 draws × 29 steps) come near it.")
+       reading=r"Scalar forget-gate LSTM without biases, with the exact terms (path terms via $f_t$, direct, via "
+               r"$i_t$, via the candidate $\tilde{c}_t$): the combination must be reachable (a parameter point is"
+               r" searched by least squares and checked) and give $A_t + B_t + C_t + D_t = 1$ there, to two "
+               r"decimals; for context, how often random draws (weights U(-1, 1), inputs N(0, 1), 2000 draws × 29"
+               r" steps) come near it.")
 def balance_example():
     def holds(numbers):
         return numbers["target_reached_max_error"] < 1e-3 and abs(numbers["sum_at_point"] - 1) < 0.01

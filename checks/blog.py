@@ -20,7 +20,8 @@ LSTM = models.lstm_forget()
 @claim("blog.relu", where="'Activation Functions'",
        printed=r"\mathrm{ReLU}'(z) = 1 \quad (z > 0)", verbatim=False,
        statement="The derivative of the ReLU function is one at every point above zero.",
-       reading="ReLU(z) = max(0, z), differentiated exactly; z drawn in (0, 10).")
+       reading=r"$\operatorname{ReLU}(z)$ is $z$ for $z > 0$ and 0 otherwise, differentiated exactly; $z$ drawn "
+               r"in (0, 10).")
 def relu():
     positive = sympy.Symbol("z_+", positive=True)
     derivative = sympy.diff(sympy.Piecewise((positive, positive > 0), (0, True)), positive)
@@ -41,8 +42,9 @@ def gauss_init():
 # Not in blog.toml: the condition f_t = 1 substituted into the exact derivative has no notation there.
 @claim("blog.forget-one", where="'LSTMs', first reason",
        printed=r"f_t = 1 \Rightarrow \frac{\partial C_t}{\partial C_{t-1}} = 1", verbatim=False,
-       statement="If f = 1, information from the previous cell state passes through the step unchanged.",
-       reading="Forget-gate LSTM, scalar; f_t = 1 substituted in the exact derivative (σ'(z_f) = 0 with it).")
+       statement=r"If $f = 1$, information from the previous cell state passes through the step unchanged.",
+       reading=r"Forget-gate LSTM, scalar; $f_t = 1$ substituted in the exact derivative ($\sigma'(z_f) = 0$ with"
+               r" it).")
 def forget_one():
     f = LSTM.sym.f
     return Equal(sympy.S.One, exact.dc_dc_prev(LSTM).xreplace({f: 1}), LSTM,

@@ -26,9 +26,9 @@ SCALAR = models.lstm_peephole()
 @claim("cv-explode.lossless-when-f1", where="best answer, CEC paragraph",
        printed=r"f^{t+1} = 1:\ \delta c^{t+1} \text{ accumulates to } \delta c^t \text{ losslessly}",
        verbatim=False,
-       statement="When the forget gate is 1, the error in the cell passes from step t+1 to step t unchanged.",
-       reading="Unchanged means ∂c^{t+1}/∂c^t = 1 with f^{t+1} = 1 (so σ'(f̄^{t+1}) = 0 too); "
-               "peephole LSTM, scalar.")
+       statement=r"When the forget gate is 1, the error in the cell passes from step $t + 1$ to step $t$ unchanged.",
+       reading=r"Unchanged means $\frac{\partial c^{t+1}}{\partial c^t} = 1$ with $f^{t+1} = 1$ (so "
+               r"$\sigma'(\bar{f}^{t+1}) = 0$ too); peephole LSTM, scalar.")
 def lossless_when_f1():
     f_next = SCALAR.at(1).f
     full = exact.dc_dc_prev(SCALAR, "full", time=1).xreplace({f_next: 1})
@@ -67,9 +67,10 @@ def _two_step_exact(gate: str):
 # Not in cv_explode.toml: a chain of arrows (←) between adjoints is a path, not an equation of the notation.
 @claim("cv-explode.output-gate-path", where="best answer, second part",
        printed=r"\delta y^t \leftarrow R^T_o \delta o^{t+1} \leftarrow \delta y^{t+1} \leftarrow R^T_o \delta o^{t+2}",
-       reading="δo is the output gate's pre-activation adjoint δō of Greff et al.; the path's linear map "
-               "δy^{t+2} ↦ δy^t is R_o^T D^{t+1} R_o^T D^{t+2}, D^k = diag(tanh(c^k) ⊙ σ'(ō^k)); vector "
-               "case n = 2, against the exact two-step Jacobian through the output gate only.")
+       reading=r"$\delta o$ is the output gate's pre-activation adjoint $\delta \bar{o}$ of Greff et al.; the "
+               r"path's linear map from $\delta y^{t+2}$ to $\delta y^t$ is $R_o^T D^{t+1} R_o^T D^{t+2}$ with "
+               r"$D^k = \mathrm{diag}(\tanh(c^k) \odot \sigma'(\bar{o}^k))$; vector case $n = 2$, against the "
+               r"exact two-step Jacobian through the output gate only.")
 def output_gate_path():
     return Equal(_two_step_hand("o"), _two_step_exact("o"), PEEPHOLE)
 
@@ -80,9 +81,10 @@ def output_gate_path():
                r"R^T_i, R^T_f, R^T_z \text{ in the same way}", verbatim=False,
        statement="The two-step paths through the input gate, the forget gate and the block input also "
                  "multiply their recurrent matrix twice.",
-       reading="As for the output gate, with δī = δc ⊙ z ⊙ σ'(ī), δf̄ = δc ⊙ c^{t-1} ⊙ σ'(f̄), "
-               "δz̄ = δc ⊙ i ⊙ tanh'(z̄) and δc = δy ⊙ o ⊙ tanh'(c) + p_o ⊙ δō (Greff et al., eq. A.2); "
-               "vector case n = 2.")
+       reading=r"As for the output gate, with $\delta \bar{\imath} = \delta c \odot z \odot "
+               r"\sigma'(\bar{\imath})$, $\delta \bar{f} = \delta c \odot c^{t-1} \odot \sigma'(\bar{f})$, "
+               r"$\delta \bar{z} = \delta c \odot i \odot \tanh'(\bar{z})$ and $\delta c = \delta y \odot o \odot"
+               r" \tanh'(c) + p_o \odot \delta \bar{o}$ (Greff et al., eq. A.2); vector case $n = 2$.")
 def gate_paths():
     gates = ("i", "f", "z")
     return Equal(stack(*[_two_step_hand(g) for g in gates]), stack(*[_two_step_exact(g) for g in gates]),
@@ -93,9 +95,10 @@ def gate_paths():
 @claim("cv-explode.lstm-can-explode", where="best answer, conclusion",
        printed=r"\text{RNNs with LSTM units can also suffer from exploding gradients}", verbatim=False,
        statement="Other paths than the cell state may cause the gradient to explode.",
-       reading="Experiment 3: peephole LSTM, PyTorch initialisation, inputs N(0, 1) (n, T and draws in the "
-               "caption); R_o, R_i, R_f, R_z multiplied by 1 to 32, one at a time and all together: some "
-               "setting must give a positive fitted per-step rate of log10‖∂h_T/∂h_0‖.")
+       reading=r"Experiment 3: peephole LSTM, PyTorch initialisation, inputs N(0, 1) ($n$, $T$ and draws in the "
+               r"caption); $R_o$, $R_i$, $R_f$, $R_z$ multiplied by 1 to 32, one at a time and all together: some"
+               r" setting must give a positive fitted per-step rate of the base-10 logarithm of the norm of "
+               r"$\frac{\partial h_T}{\partial h_0}$.")
 def lstm_can_explode():
     def holds(numbers):
         return any(value > 0 for key, value in numbers.items() if key.startswith("rate["))

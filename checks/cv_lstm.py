@@ -15,11 +15,13 @@ SOURCE = Source("cv-lstm", "How does LSTM prevent the vanishing gradient problem
 @claim("cv-lstm.rnn-weight-factor", where="answer 1, after the display",
        printed=r"\underbrace{w^{t'-t}}_{!!!}: \text{ unless } w = 1 \text{, the gradient decays or grows "
                r"exponentially in } t'-t", verbatim=False,
-       statement="The factor w^{t'-t} decides: at w = 1 the gradient neither vanishes nor explodes; "
-                 "for |w| > 1 it grows exponentially.",
-       reading="Scalar RNN h_t = σ(w h_{t-1}), no input, h_0 ∈ {-0.9, 0.1, 0.9}: the fitted per-step rate "
-               "of log10|∂h_T/∂h_0| must be ≈ 0 at w = 1 and positive for 1 < |w| < 4, as the statement "
-               "predicts; the exact bound |w σ'| <= |w|/4 gives the rate's ceiling log10(|w|/4).")
+       statement=r"The factor $w^{t'-t}$ decides: at $w = 1$ the gradient neither vanishes nor explodes; for "
+                 r"$\left|w\right| > 1$ it grows exponentially.",
+       reading=r"Scalar RNN $h_t = \sigma(w h_{t-1})$, no input, $h_0$ one of $-0.9$, $0.1$, $0.9$: the fitted "
+               r"per-step rate of the base-10 logarithm of the norm of $\frac{\partial h_T}{\partial h_0}$ must "
+               r"be about 0 at $w = 1$ and positive for $1 < \left|w\right| < 4$, as the statement predicts; the "
+               r"exact bound $\left|w \sigma'(z)\right| \le \left|w\right|/4$ gives the rate's ceiling, the "
+               r"base-10 logarithm of $\left|w\right|/4$.")
 def rnn_weight_factor():
     below_four = (0.5, 1.0, 1.5, 2.0, 3.0, 3.9, -1.0, -3.0)
 
@@ -39,7 +41,8 @@ def rnn_weight_factor():
         under = all(numbers[k] <= numbers[k.replace("rate", "bound")] + 1e-9 for k in numbers if k.startswith("rate"))
         return under and all(numbers[f"rate[w={w:g}]"] < 0 for w in below_four)
 
-    return Experiment("rate ≈ 0 at w = 1 and > 0 for 1 < |w| < 4", experiments.scalar_rnn_rates, holds,
+    return Experiment(r"rate about 0 at $w = 1$ and above 0 for $1 < \left|w\right| < 4$",
+                      experiments.scalar_rnn_rates, holds,
                       figure="rnn-scalar", explain=explain,
                       correction=(r"\left|\frac{\partial h_{t'}}{\partial h_t}\right| \le "
                                   r"\left(\frac{|w|}{4}\right)^{t'-t}",
@@ -52,9 +55,10 @@ def rnn_weight_factor():
 @claim("cv-lstm.vanish-slower", where="comment on the question",
        printed=r"\text{LSTM gradients vanish too, only slower than in vanilla RNNs}", verbatim=False,
        statement="Gradients in LSTMs do vanish, just slower than in vanilla RNNs.",
-       reading="Experiment 2 (PyTorch initialisation, inputs N(0, 1); n, T and draws in the caption): the "
-               "fitted per-step rate of log10‖∂c_T/∂c_0‖ of the forget-gate LSTM (full semantics, forget "
-               "bias 0) must be negative and above the rates of the sigmoid and tanh RNNs.")
+       reading=r"Experiment 2 (PyTorch initialisation, inputs N(0, 1); $n$, $T$ and draws in the caption): the "
+               r"fitted per-step rate of the base-10 logarithm of the norm of $\frac{\partial c_T}{\partial c_0}$"
+               r" of the forget-gate LSTM (full semantics, forget bias 0) must be negative and above the rates of"
+               r" the sigmoid and tanh RNNs.")
 def vanish_slower():
     def holds(numbers):
         lstm = numbers["rate[LSTM, b_f=0, full]"]

@@ -127,7 +127,7 @@ def load_claims(config: ReportConfig) -> list:
 def write_figures(results, output: Path, seed: int):
     """Draw each experiment's figure from its evidence: (files written, figure name -> LaTeX block)."""
     files, blocks = [], {}
-    for _, verdict in results:
+    for claim, verdict in results:
         evidence = verdict.evidence
         name = getattr(evidence, "figure", None)
         if not name or evidence.series is None or name in blocks:
@@ -135,11 +135,7 @@ def write_figures(results, output: Path, seed: int):
         path = output / f"fig-{name}.pdf"
         write_atomic(path, figures.render(name, evidence))
         files.append(path)
-        width = "\\linewidth" if figures.FIGURES[name][1][0] > 5 else "0.68\\linewidth"
-        # Not a float: the figure stays with the claim whose verdict it backs.
-        blocks[name] = ("\\par\\medskip\\begin{center}\\includegraphics[width=%s]{%s}"
-                        "\\captionof{figure}{%s}\\end{center}" % (width, path.name,
-                                                                    figures.caption(name, evidence, seed)))
+        blocks[name] = figures.block(name, path.name, evidence, seed, claim.id)
     return files, blocks
 
 

@@ -146,7 +146,7 @@ def test_report_of_just_these_claims(tmp_path, capsys):
     data = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert [c["id"] for c in data["claims"]] == ["mine.cell", "mine.candidate", "mine.free"]
     assert r"\section*{Summary}" in tex and r"\field{As printed}" in tex and r"\section{The models}" in tex
-    assert r"\fitmath{\frac{\partial c_t}{\partial c_{t-1}} = f_t}" in tex  # the very formula that was parsed
+    assert r"\[ \frac{\partial c_t}{\partial c_{t-1}} = f_t \]" in tex  # the very formula that was parsed
     assert r"\section{My notes}" in tex and "mine.cell" in tex
 
 

@@ -305,9 +305,11 @@ def _reading(model, semantics: str, values: dict) -> str:
     if model is None:
         described = "No model: free variables only"
     else:
-        size = "scalar" if model.n == 1 else f"n = {model.n}"
+        size = "scalar" if model.n == 1 else f"$n = {model.n}$"
         described = f"{model.title.split('$')[0].strip(' ,')}, {size}" + ("" if model.bias else ", no biases")
-    given = "; ".join(f"{k} = {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in values.items())
+    # Math in $...$: the report typesets it when it parses as notation, and prints it as text otherwise.
+    given = "; ".join(f"${k} = {v[0]}$" + "".join(f", {x}" for x in v[1:]) if isinstance(v, list) and v
+                      else f"${k} = {v}$" for k, v in values.items())
     return (f"{described}; derivatives in the hand formula taken in the {semantics} semantics, the reference "
             f"side computed exactly in both" + (f"; {given}" if given else "") + ". Parsed from the claims file.")
 

@@ -160,3 +160,18 @@ def render(name: str, evidence) -> bytes:
 def caption(name: str, evidence, seed: int) -> str:
     """The figure's caption (LaTeX): what was run, with n, T, draws and seed."""
     return FIGURES[name][2](evidence.numbers, seed)
+
+
+def block(name: str, filename: str, evidence, seed: int, claim_id: str = "") -> str:
+    """The figure as a LaTeX block, labelled `fig:name` and naming the claim whose verdict it backs.
+
+    Not a float: the figure stays with the claim whose verdict it backs.
+    """
+    from derive.report.latex import anchor, escape
+
+    width = "\\linewidth" if FIGURES[name][1][0] > 5 else "0.68\\linewidth"
+    backs = (" It backs the verdict of claim \\hyperref[%s]{\\texttt{%s}}." % (anchor(claim_id), escape(claim_id))
+             if claim_id else "")
+    return ("\\par\\medskip\\begin{center}\\includegraphics[width=%s]{%s}"
+            "\\captionof{figure}{%s%s}\\label{fig:%s}\\end{center}" % (width, filename, caption(name, evidence, seed),
+                                                                        backs, name))

@@ -86,3 +86,8 @@ def _character(character: str) -> str:
 
 def _code_point(character: str) -> str:
     return r"\texttt{[U+%04X]}" % ord(character)
+
+
+def anchor(claim_id: str) -> str:
+    """The LaTeX label of a claim's section: letters and digits kept, anything else a hyphen."""
+    return "claim:" + "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in claim_id)

@@ -1,24 +1,25 @@
-"""The LaTeX report: summary table, one section per article, the models, the references.
+"""The LaTeX report: contents, summary table, one section per article, the models, the references.
 
 Rendering only: every verdict and number comes from a Verdict computed
-before; this module formats them. Text from claims is escaped
-(`derive.report.latex.escape`); formulas are SymPy's LaTeX or the claim's
-printed LaTeX.
+before; this module formats them. Text from claims is escaped, with the
+notation's `$…$` math typeset only when it parses (derive.report.prose);
+formulas are SymPy's LaTeX or the claim's printed LaTeX, displayed at the
+body size and broken over rows when long (derive.report.math).
 """
 from __future__ import annotations
+
+import re
 
 from derive import models
 from derive.quantity import typeset_name
 from derive.report.code import cell_latex
+from derive.report.diagnosis_tex import diagnosis_lines, short_summary
 from derive.report.evidence_tex import evidence_lines, formula
-from derive.report.latex import escape
-from derive.rules import Method, Status
-
-_VERDICT = {Status.AGREES: r"\agrees", Status.DIFFERS: r"\differs", Status.TRUNCATED: r"\truncatedonly",
-            Status.UNDECIDED: r"\undecided"}
-_METHOD = {Method.SYMBOLIC: "proved symbolically", Method.CERTIFICATE: "certified by validated arithmetic",
-           Method.NUMERIC: "decided numerically", Method.EXPERIMENT: "decided by an experiment",
-           Method.NONE: "nothing decided it within the budget"}
+from derive.report.latex import anchor, escape
+from derive.report.order import article_order
+from derive.report.prose import prose
+from derive.report.words import METHOD, VERDICT, VERDICT_ONE, VERDICT_PLAIN
+from derive.rules import Status
 
 PREAMBLE = r"""\documentclass[10pt]{article}
 \usepackage[T1]{fontenc}
@@ -36,16 +37,22 @@ PREAMBLE = r"""\documentclass[10pt]{article}
 \definecolor{differscolor}{rgb}{0.72,0.04,0.04}
 \definecolor{truncatedcolor}{rgb}{0.70,0.38,0.0}
 \definecolor{undecidedcolor}{rgb}{0.25,0.30,0.60}
+\definecolor{fixback}{rgb}{1.0,0.90,0.75}
 \newcommand{\agrees}{\textcolor{agreescolor}{\textbf{\ensuremath{\checkmark}\,agrees}}}
 \newcommand{\differs}{\textcolor{differscolor}{\textbf{\ensuremath{\times}\,differs}}}
 \newcommand{\truncatedonly}{\textcolor{truncatedcolor}{\textbf{\ensuremath{\sim}\,agrees when truncated}}}
 \newcommand{\undecided}{\textcolor{undecidedcolor}{\textbf{?\,undecided}}}
-% A display that is shrunk to the line width when it is wider, never enlarged.
-\newcommand{\fitmath}[1]{\par\noindent\hfil\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{$\displaystyle #1$}\hfil\par}
+% The changed part of a correction: framed and tinted, so it shows in greyscale print too; in any math style.
+\newcommand{\fix}[1]{\mathpalette\fixbox{#1}}
+\newcommand{\fixbox}[2]{{\setlength{\fboxsep}{1pt}%
+  \fcolorbox{differscolor}{fixback}{$\mathsurround=0pt #1\color{differscolor}#2$}}}
 \newcommand{\field}[1]{\par\smallskip\noindent\textbf{#1}\quad}
+% Long formulas are broken into aligned rows; their rows may go to the next page.
+\allowdisplaybreaks
 \setlength{\parindent}{0pt}
 \raggedright
 \setlength{\parskip}{2pt}
+\setcounter{tocdepth}{2}
 """
 
 LITERATURE = [
@@ -57,44 +64,119 @@ LITERATURE = [
     "R. Pascanu, T. Mikolov and Y. Bengio. On the difficulty of training recurrent neural networks. ICML 2013.",
 ]
 
+_INTRODUCTION = (
+    r"\noindent Each claim below is a hand derivation or a statement from an article, transcribed and checked "
+    r"against the exact mathematics. \agrees: the transcription equals the exact result (in the full semantics), "
+    r"or the bound holds. \truncatedonly: it equals the truncated gradient but not the full one. \differs: it is "
+    r"different; a counterexample is shown, and where the engine found one, the smallest correction of the "
+    r"article's own formula, re-verified, with the changed part framed (\(\fix{\,\cdot\,}\)). \undecided: nothing "
+    r"decided it within its budget; what was tried is shown (undecided is always better than a wrong verdict). "
+    r"\emph{Symbolic}: the difference was proved to be 0, or the exact extremum of a bound was found; "
+    r"\emph{certificate}: validated ball arithmetic proved a bound on every box of a cover of its domain; "
+    r"\emph{numeric}: for an equality, both sides were equal at %d seeded random points with %d significant digits "
+    r"(seed %d) --- a high-confidence test, not a proof --- or a counterexample point was found and confirmed; a "
+    r"bound is never \agrees\ by sampling. \emph{Experiment}: the verdict rests on numbers measured by the stated "
+    r"experiment. Long results are broken over rows; sub-terms that repeat are named "
+    r"(\(\mathcal{T}_1, \mathcal{T}_2, \dots\)) and given after the formula.")
 
-def _anchor(claim_id: str) -> str:
-    return "claim:" + "".join(ch if ch.isalnum() else "-" for ch in claim_id)
+
+def _pdf_text(text: str) -> str:
+    """Text for the PDF's metadata: plain characters only (hyperref reads it outside any math)."""
+    return re.sub(r"[^A-Za-z0-9 ,.:;()'/-]", "", str(text)).strip()
 
 
-def _summary(results) -> str:
-    rows = []
-    for number, (claim, verdict) in enumerate(results, 1):
-        rows.append(r"%d & \hyperref[%s]{\texttt{%s}} & %s & %s & %s \\" % (
-            number, _anchor(claim.id), escape(claim.id), escape(claim.source.key), _VERDICT[verdict.status],
-            escape(verdict.method)))
+def _by_source(results) -> list:
+    """[(source, [(claim, verdict), ...]), ...]: sources in the order first met, claims in the article's order."""
+    sources: list = []
+    for claim, _ in results:
+        if claim.source not in sources:
+            sources.append(claim.source)
+    grouped = []
+    for source in sources:
+        pairs = {claim.id: (claim, verdict) for claim, verdict in results if claim.source == source}
+        ordered = article_order([claim for claim, _ in pairs.values()])
+        grouped.append((source, [pairs[claim.id] for claim in ordered]))
+    return grouped
+
+
+def _summary(grouped) -> str:
+    rows, number = [], 0
+    for source, pairs in grouped:
+        rows.append(r"\multicolumn{5}{@{}l}{\textit{%s}} \\" % escape(source.title))
+        for claim, verdict in pairs:
+            number += 1
+            rows.append(r"%d & \hyperref[%s]{\texttt{%s}} & %s & %s & %s \\" % (
+                number, anchor(claim.id), escape(claim.id), VERDICT[verdict.status], escape(verdict.method),
+                short_summary(verdict.diagnosis)))
     return "\n".join([
-        r"\begin{longtable}{@{}r>{\raggedright\arraybackslash}p{6.0cm}p{2.0cm}p{4.4cm}p{2.0cm}@{}}",
-        r"\toprule & claim & source & verdict & method \\ \midrule \endhead",
+        r"\begin{longtable}{@{}r>{\raggedright\arraybackslash}p{5.0cm}>{\raggedright\arraybackslash}p{4.3cm}"
+        r">{\raggedright\arraybackslash}p{1.8cm}>{\raggedright\arraybackslash}p{3.6cm}@{}}",
+        r"\toprule & claim & verdict & method & what is wrong \\ \midrule \endhead",
         *rows, r"\bottomrule", r"\end{longtable}"])
 
 
 def _counts(results) -> str:
-    counts = {}
+    counts: dict = {}
     for _, verdict in results:
         counts[verdict.status] = counts.get(verdict.status, 0) + 1
-    parts = [f"{counts.get(status, 0)} {_VERDICT[status]}" for status in _VERDICT
-             if status != Status.UNDECIDED or counts.get(status)]
+    parts = [f"{counts.get(status, 0)} {VERDICT[status]}" for status in VERDICT]
     return f"{len(results)} claims: " + ", ".join(parts) + "."
 
 
-def _claim_section(claim, verdict, figures: dict) -> str:
-    lines = [r"\subsection*{\texttt{%s}}\label{%s}" % (escape(claim.id), _anchor(claim.id)),
-             r"\field{Where}" + escape(claim.where)]
-    if claim.statement:
-        lines.append(r"\field{Claim}" + escape(claim.statement))
-    label = "As printed" if claim.verbatim else "Transcribed"
-    lines.append(r"\field{%s}" % label + formula(claim.printed))
-    lines.append(r"\field{Reading}" + escape(claim.reading))
-    how = "neither proved nor refuted" if verdict.status == Status.UNDECIDED else _METHOD[verdict.method]
-    lines.append(r"\field{Verdict}%s, %s." % (_VERDICT[verdict.status], how))
-    lines.extend(evidence_lines(verdict.evidence, figures))
+def _section_summary(pairs) -> str:
+    """An article's verdicts in a few lines: the counts, then one line per claim that is not agreed."""
+    counts: dict = {}
+    for _, verdict in pairs:
+        counts[verdict.status] = counts.get(verdict.status, 0) + 1
+    parts = ["%d %s" % (counts[status], (VERDICT_ONE if counts[status] == 1 else VERDICT_PLAIN)[status])
+             for status in VERDICT if counts.get(status)]
+    lines = [r"\par\smallskip\noindent\textbf{Verdicts.} %d claims: %s." % (len(pairs), ", ".join(parts))]
+    flagged = [(claim, verdict) for claim, verdict in pairs if verdict.status in (Status.DIFFERS, Status.UNDECIDED)]
+    if flagged:
+        items = []
+        for claim, verdict in flagged:
+            what = short_summary(verdict.diagnosis) or prose(claim.where)
+            items.append(r"\item \hyperref[%s]{\texttt{%s}} (%s): %s" % (anchor(claim.id), escape(claim.id),
+                                                                       VERDICT[verdict.status], what))
+        lines.append(r"\begin{itemize}\setlength{\itemsep}{0pt}" + "\n".join(items) + r"\end{itemize}")
     return "\n".join(lines)
+
+
+def _claim_section(claim, verdict, figures: dict) -> str:
+    title = r"\texttt{%s}" % escape(claim.id)
+    lines = [r"\subsection*{%s}\label{%s}" % (title, anchor(claim.id)),
+             r"\addcontentsline{toc}{subsection}{\texorpdfstring{%s\quad %s}{%s}}" % (
+                 title, VERDICT[verdict.status], _pdf_text(claim.id)),
+             r"\field{Where}" + prose(claim.where)]
+    if claim.statement:
+        lines.append(r"\field{Claim}" + prose(claim.statement))
+    label = "As printed" if claim.verbatim else "Transcribed"
+    lines.append(r"\field{%s}" % label + formula(claim.printed, letter="P"))
+    lines.append(r"\field{Reading}" + prose(claim.reading))
+    lines.append(r"\field{Verdict}%s, %s." % (VERDICT[verdict.status], METHOD[verdict.method]))
+    if verdict.diagnosis is not None:
+        lines.extend(diagnosis_lines(verdict.diagnosis))
+    lines.extend(evidence_lines(verdict.evidence, figures, verdict.status))
+    return "\n".join(lines)
+
+
+def _cell(model) -> str:
+    """A model's cell: its equations in aligned rows, the function's signature in words below."""
+    latex = cell_latex(model)
+    body = latex.removeprefix(r"\begin{array}{l}").removesuffix(r"\end{array}").strip()
+    rows = [row.strip() for row in body.split(r" \\ ")]
+    signature = rows.pop() if rows and rows[-1].startswith(r"\mathrm{") else ""
+    aligned = []
+    for row in rows:
+        lhs, equals, rhs = row.partition(" = ")
+        aligned.append(f"{lhs} &= {rhs}" if equals else "&" + row)
+    text = "\n" + r"\begin{align*}" + "\n" + " \\\\\n".join(aligned) + "\n" + r"\end{align*}"
+    if signature:
+        name, _, rest = signature.partition("(")
+        arguments, _, returns = rest.partition(") = ")
+        text += (r"\par\noindent The function %s takes $%s$ and returns $%s$." % (
+            "$" + name + "$", arguments.replace(", ", r",\allowbreak\ "), returns))
+    return text
 
 
 BUILT_IN = (models.rnn, models.lstm_1997, models.lstm_forget, models.lstm_peephole, models.gru, models.gru_torch,
@@ -127,7 +209,7 @@ def _defined_model(model) -> list:
     matrices = {product.weight for product in model.program.products}
     shapes = ", ".join(r"$%s$ ($n \times %s$)" % (typeset_name(name), "m" if name in model.input_weights else
                                                    "n" if name in matrices else "1") for name in model.param_shapes)
-    return [r"\subsection*{%s}" % escape(model.title),
+    return [r"\subsection{%s}" % escape(model.title),
             *[formula(text) for text in model.written],
             r"State carried to the next step: %s; inputs: %s; held in the truncated semantics: %s. "
             r"Parameters, as the equations use them: %s." % (names(model.state), names(model.inputs),
@@ -151,14 +233,13 @@ def _models_section(results=()) -> str:
              r"$z_t$, $r_t$ and the candidate, which leaves $\mathrm{diag}(1 - z_t)$."]
     for builder in BUILT_IN:
         model = builder()
-        lines.append(r"\subsection*{%s}" % escape(model.title.replace("$", "")) if "$" not in model.title
-                     else r"\subsection*{%s}" % model.title)
-        lines.append(r"\fitmath{%s}" % cell_latex(model))
+        lines.append(r"\subsection{%s}" % (escape(model.title) if "$" not in model.title else model.title))
+        lines.append(_cell(model))
         if model.name in _REMARKS:
             lines.append(_REMARKS[model.name])
     model = models.rnn(form="cv")
-    lines.append(r"\subsection*{%s}" % model.title)
-    lines.append(r"\fitmath{%s}" % cell_latex(model))
+    lines.append(r"\subsection{%s}" % model.title)
+    lines.append(_cell(model))
     for model in _defined_models(results):
         lines.extend(_defined_model(model))
     return "\n".join(lines)
@@ -177,35 +258,25 @@ def _references(sources) -> str:
 
 
 def render(results, *, title: str, settings, versions: dict, figures: dict | None = None) -> str:
-    """The whole report.tex for `results`, a list of (claim, verdict) pairs in report order."""
+    """The whole report.tex for `results`, a list of (claim, verdict) pairs."""
     figures = figures or {}
-    sources = []
-    for claim, _ in results:
-        if claim.source not in sources:
-            sources.append(claim.source)
-    body = [PREAMBLE, r"\title{%s}" % escape(title), r"\author{derive %s}" % escape(versions.get("derive", "")),
-            r"\date{}", r"\begin{document}", r"\maketitle",
-            r"\noindent Each claim below is a hand derivation or a statement from an article, transcribed "
-            r"and checked against the exact mathematics. \agrees: the transcription equals the exact "
-            r"result (in the full semantics), or the bound holds. \truncatedonly: it equals the truncated "
-            r"gradient but not the full one. \differs: it is different, and a counterexample is shown. "
-            r"\undecided: nothing decided it within its budget; what was tried is shown (undecided is always "
-            r"better than a wrong verdict). \emph{Symbolic}: the difference was proved to be 0, or the exact "
-            r"extremum of a bound was found; \emph{certificate}: validated ball arithmetic proved a bound on "
-            r"every box of a cover of its domain; \emph{numeric}: for an equality, both sides were equal at %d "
-            r"seeded random points with %d significant digits (seed %d) --- a high-confidence test, not a proof "
-            r"--- or a counterexample point was found and confirmed; a bound is never \agrees\ by sampling. "
-            r"\emph{Experiment}: the verdict rests on numbers measured by the stated experiment." % (
-                settings.points, settings.digits, settings.seed),
-            r"\par\medskip " + _counts(results),
-            r"\section*{Summary}", _summary(results)]
-    for source in sources:
+    grouped = _by_source(results)
+    author = "derive " + versions.get("derive", "")
+    body = [PREAMBLE,
+            r"\hypersetup{pdftitle={%s}, pdfauthor={%s}, pdfsubject={%s}}" % (
+                _pdf_text(title), _pdf_text(author), "Hand derivations of gradients checked against exact results"),
+            r"\title{%s}" % escape(title), r"\author{%s}" % escape(author), r"\date{}", r"\begin{document}",
+            r"\maketitle", _INTRODUCTION % (settings.points, settings.digits, settings.seed),
+            r"\par\medskip " + _counts(results), r"\tableofcontents",
+            r"\section*{Summary}\addcontentsline{toc}{section}{Summary}", _summary(grouped)]
+    for source, pairs in grouped:
         body.append(r"\section{%s}" % escape(source.title))
         body.append(r"\noindent %s%s." % (escape(source.author) + ", " if source.author else "", escape(source.site)))
-        for claim, verdict in results:
-            if claim.source == source:
-                body.append(_claim_section(claim, verdict, figures))
-    body += [_models_section(results), _references(sources),
-             r"\section*{Versions}" + escape(", ".join(f"{k} {v}" for k, v in versions.items())) + ".",
+        body.append(_section_summary(pairs))
+        for claim, verdict in pairs:
+            body.append(_claim_section(claim, verdict, figures))
+    body += [_models_section(results), _references([source for source, _ in grouped]),
+             r"\section*{Versions}\addcontentsline{toc}{section}{Versions}"
+             + escape(", ".join(f"{k} {v}" for k, v in versions.items())) + ".",
              r"\end{document}", ""]
     return "\n\n".join(body)
