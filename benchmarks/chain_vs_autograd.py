@@ -1,167 +1,174 @@
 """Benchmark: the exact Jacobian ∂c_T/∂c_0 of the forget-gate LSTM, derive's chain against its peers.
 
-Measured in one run, on this machine:
-  * derive's chain of lambdified one-step blocks, compiled with numba (derive.compiled.chain),
-    and the same chain driven from NumPy step by step (derive.numeric.chain),
-  * torch.autograd.functional.jacobian(vectorize=True) on an unrolled torch.nn.LSTMCell
-    with the same weights and inputs, float64,
-  * naive SymPy expansion: c_T of the scalar model written out in c_0 and differentiated.
-Prints the times, their ratios, the largest relative difference between derive and
-torch, the chain's floating-point operations and the fraction of this machine's
-measured matrix-product throughput they reach.
+Measured in one run, interleaved, float64, same weights and inputs:
+  * derive's compiled chain (derive.lab.compiled.chain),
+  * torch.autograd.functional.jacobian(vectorize=True), torch.func.jacfwd and torch.func.jacrev
+    on an unrolled torch.nn.LSTMCell (benchmarks/peers_torch.py),
+  * JAX: jit(jacfwd) and jit(jacrev) over the cell unrolled with lax.scan, and a jit + scan structured
+    tangent (benchmarks/peers_jax.py; `pip install -e '.[bench]'`, skipped if absent), compile time apart,
+  * the naive SymPy expansion of the scalar model.
+Each table is measured in a subprocess: "one thread" pins it to one CPU and every library to one
+thread; "all threads" leaves the machine's defaults. Both run without OPENBLAS_CORETYPE and
+OPENBLAS_L2_SIZE (a user's machine has neither); if this environment sets them, both tables are also
+measured with them, as the default environment. Times are medians of --repeat runs, with min and max.
 
-    python benchmarks/chain_vs_autograd.py [--quick] [--repeat N]
+    python benchmarks/chain_vs_autograd.py [--quick] [--repeat N] [--sizes "n,T;n,T"]
 """
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import platform
+import subprocess
 import sys
 import time
+from pathlib import Path
 
-import numpy as np
-import sympy
-
-from derive import compiled, jacobians, models, numeric, proof
-from derive.peers import torch_lstm_cell
-
-SIZES = [(16, 100), (64, 1000), (256, 1000)]
-
-
-def best_of(function, repeat: int) -> tuple[float, object]:
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = function()
-        best = min(best, time.perf_counter() - started)
-    return best, result
+SIZES = "16,100;64,1000;256,1000;64,10000;512,100"
+QUICK_SIZES = "16,100;64,1000"
+OPENBLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+              "NUMBA_NUM_THREADS": "1",
+              "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"}
+HERE = Path(__file__).resolve().parent
 
 
-def problem(n: int, steps: int, seed: int = 0):
-    model = models.lstm_forget(n=n)
-    rng = np.random.default_rng(seed)
-    params = numeric.draw_params(model, rng, draws=1)
-    inputs = rng.normal(size=(steps, 1, n, 1))
-    initial = {"c": rng.normal(size=(1, n, 1)) * 0.5, "h": rng.normal(size=(1, n, 1)) * 0.5}
-    return model, params, inputs, initial
+def environment(threads: str, openblas: bool) -> dict:
+    """The measurement's environment: the user's (no OpenBLAS variables) or this one, one thread or all."""
+    env = dict(os.environ)
+    if not openblas:
+        for name in OPENBLAS_VARIABLES:
+            env.pop(name, None)
+    if threads == "one":
+        env.update(ONE_THREAD)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE.parent), env.get("PYTHONPATH")) if p)
+    return env
 
 
-def derive_jacobian(model, params, inputs, initial):
-    """derive's chain, compiled (numba) when available."""
-    if compiled.available():
-        jacobian, log10_scale = compiled.chain(model, params, len(inputs), inputs, initial)
-        return jacobian[0], log10_scale[0]
-    return numpy_jacobian(model, params, inputs, initial)
+def run_measurement(threads: str, openblas: bool, sizes: str, repeat: int, without=()) -> dict:
+    """One table, measured in a subprocess; its lines are printed as they come."""
+    command = [sys.executable, str(HERE / "measure.py"), "--threads", threads, "--sizes", sizes,
+               "--repeat", str(repeat)] + [f"--without={name}" for name in without]
+    process = subprocess.Popen(command, env=environment(threads, openblas), stdout=subprocess.PIPE, text=True,
+                               cwd=HERE)
+    result = None
+    for line in process.stdout:
+        if line.startswith("RESULT "):
+            result = json.loads(line[len("RESULT "):])
+        else:
+            print(line, end="", flush=True)
+    if process.wait() != 0 or result is None:
+        raise SystemExit(f"the {threads}-thread measurement failed (exit {process.returncode})")
+    return result
 
 
-def numpy_jacobian(model, params, inputs, initial):
-    """derive's chain driven from NumPy, running the cell itself at every step."""
-    result = numeric.chain(model, params, len(inputs), np.random.default_rng(0), inputs=inputs,
-                           initial=initial, record_every=0)
-    return result.jacobian[0], result.log10_scale[0]
+def fastest_peer(size: dict) -> tuple[str, dict]:
+    peers = {k: v for k, v in size["contenders"].items() if k != "derive"}
+    name = min(peers, key=lambda k: peers[k]["median"])
+    return name, peers[name]
 
 
-def torch_jacobian(model, params, inputs, initial):
-    import torch
-
-    cell = torch_lstm_cell(params)
-    xs = torch.tensor(inputs[:, 0, :, 0])
-    h0 = torch.tensor(initial["h"][0, :, 0])[None]
-
-    def unrolled(c0):
-        h, c = h0, c0[None]
-        for x in xs:
-            h, c = cell(x[None], (h, c))
-        return c[0]
-
-    def run():
-        return torch.autograd.functional.jacobian(unrolled, torch.tensor(initial["c"][0, :, 0]),
-                                                  vectorize=True).numpy()
-    return run
-
-
-def chain_flops(model, steps: int) -> float:
-    """Floating-point operations of the compiled chain per run (what derive.compiled does in each step).
-
-    The forward step's matrix products, the rows Σ_k diag(gain_k) W_k, their
-    product with the perturbation matrix P (S n × n times n × n) and the fused
-    update; the elementwise nodes and coefficients (O(n) per step) are left out.
-    """
-    plan = numeric.linearization(model).plan("full")
-    n, m, states = model.n, model.m, len(model.state)
-    weights = sum(len(plan.weights[r]) for r in model.state)
-    inputs = sum(1 for name, shape in model.param_shapes.items() if shape == (n, m) and m != n) or weights
-    per_step = 2.0 * weights * n * n + 2.0 * inputs * n * m  # forward: recurrent and input products
-    for r in model.state:
-        k = len(plan.weights[r])
-        if k:
-            per_step += 2.0 * states * k * n * n  # the rows of Σ_k diag(gain_k) W_k
-            per_step += 2.0 * (states * n) * n * n  # times P_r
-        per_step += 2.0 * sum(i is not None for i in plan.direct[r]) * n * n  # diag(direct) P_r
-    return per_step * steps
-
-
-def matmul_throughput(model, repeat: int = 50) -> float:
-    """FLOP/s of this machine's NumPy matrix product at the chain's own shape (S n × n times n × n)."""
-    n, states = model.n, len(model.state)
-    a = np.random.default_rng(0).normal(size=(states * n, n))
-    b = np.random.default_rng(1).normal(size=(n, n))
-    seconds, _ = best_of(lambda: [a @ b for _ in range(repeat)], 3)
-    return 2.0 * states * n * n * n * repeat / seconds
+def summary(result: dict, title: str) -> tuple[float, tuple]:
+    """Print the table of one measurement; return the smallest fastest-peer/derive ratio and where."""
+    print(f"\n-- {title} --")
+    print("| n | T | derive | fastest peer | its time | peer / derive | derive, of matmul peak | max rel. diff |")
+    print("|---:|---:|---:|---|---:|---:|---:|---:|")
+    slowest = (float("inf"), None)
+    for size in result["sizes"]:
+        ours = size["contenders"]["derive"]
+        if len(size["contenders"]) == 1:
+            print(f"| {size['n']} | {size['T']} | {ours['median']:.4g} s | (no peer installed) | | | | |")
+            continue
+        name, peer = fastest_peer(size)
+        ratio = peer["median"] / ours["median"]
+        fraction = size["flops"] / ours["median"] / size["throughput"]
+        differences = [v["difference"] for k, v in size["contenders"].items()
+                       if k != "derive" and v.get("difference") is not None]
+        difference = (f"{max(differences):.1e}" if differences else
+                      "peers underflowed to 0" if all(v.get("underflowed") for k, v in size["contenders"].items()
+                                                       if k != "derive") else "—")
+        print(f"| {size['n']} | {size['T']} | {ours['median']:.4g} s | {name} | {peer['median']:.4g} s | "
+              f"**{ratio:.2f}×** | {fraction:.0%} | {difference} |")
+        slowest = min(slowest, (ratio, (size["n"], size["T"])))
+    return slowest
 
 
 def naive_expansion(steps: int):
     """c_T of the scalar forget-gate LSTM written out in c_0 and differentiated: (operations, seconds)."""
+    import sympy
+
+    from derive import exact, models
+
     model = models.lstm_forget()
     c0 = model.q("c", 0, True)[0, 0]
     started = time.perf_counter()
-    expr = sympy.diff(jacobians.unrolled(model, "c", steps)[0, 0], c0)
+    expr = sympy.diff(exact.unrolled(model, "c", steps)[0, 0], c0)
     return sympy.count_ops(expr), time.perf_counter() - started
+
+
+def naive_table(last: int, budget: float) -> None:
+    from derive.verify import proof
+
+    print("\n== naive SymPy expansion, scalar forget-gate LSTM: d c_T / d c_0 written out ==")
+    print(f"{'T':>3} {'operations':>12} {'seconds':>9}")
+    for steps in range(2, last + 1):
+        result = proof.run_with_budget(naive_expansion, (steps,), budget)
+        if result is None:
+            print(f"{steps:>3} {'—':>12} {'> ' + format(budget, 'g'):>9}  (stopped at the budget)")
+            break
+        operations, seconds = result
+        print(f"{steps:>3} {operations:>12} {seconds:>9.2f}")
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="only the two smaller sizes, naive expansion to T = 4")
-    parser.add_argument("--repeat", type=int, default=3, help="timings are the best of this many runs (default 3)")
+    parser.add_argument("--quick", action="store_true", help="two small sizes, 3 runs, naive expansion to T = 4")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per contender and size (default 5)")
+    parser.add_argument("--sizes", default=None, help=f'"n,T;n,T;..." (default "{SIZES}")')
     parser.add_argument("--naive-budget", type=float, default=60.0, help="seconds allowed per naive expansion")
+    parser.add_argument("--without", action="append", default=[], choices=("torch", "jax"),
+                        help="leave out a library's peers (torch's threads can take minutes a call on busy cores)")
     args = parser.parse_args(argv)
-    import torch
+    sizes = args.sizes or (QUICK_SIZES if args.quick else SIZES)
+    repeat = 3 if args.quick and args.repeat == 5 else args.repeat
+    sys.path.insert(0, str(HERE.parent))
+    import numpy as np
 
-    print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
-          f"NumPy {np.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads)")
+    import peers_jax
+    import peers_torch
+
+    versions = [f"Python {platform.python_version()}", f"NumPy {np.__version__}"]
+    for module, name in ((peers_torch, "torch"), (peers_jax, "jax")):
+        if module.available():
+            versions.append(f"{name} {__import__(name).__version__}")
+        else:
+            print(f"{name} is not installed (pip install -e '.[bench]'): its peers are skipped")
+    default = {k: os.environ[k] for k in OPENBLAS_VARIABLES if k in os.environ}
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; {', '.join(versions)}")
+    print("default environment: " + (", ".join(f"{k}={v}" for k, v in default.items()) or
+                                     "neither OPENBLAS_CORETYPE nor OPENBLAS_L2_SIZE is set"))
     print("\n== exact Jacobian dc_T/dc_0 of the forget-gate LSTM (n x n), float64 ==")
-    print("derive: the compiled chain" if compiled.available() else "derive: NumPy chain (numba is not installed)")
-    print(f"{'n':>4} {'T':>5} {'derive s':>10} {'torch s':>10} {'torch/derive':>13} {'max rel diff':>13}"
-          f" {'chain GFLOP':>12} {'GFLOP/s':>8} {'of matmul peak':>15} {'NumPy chain s':>14}")
-    for n, steps in SIZES[:2] if args.quick else SIZES:
-        model, params, inputs, initial = problem(n, steps)
-        started = time.perf_counter()
-        numeric.linearization(model).plan("full")
-        derivation = time.perf_counter() - started
-        derive_jacobian(model, params, inputs[:2], initial)  # warm-up (compiles the kernel once)
-        compile_time = time.perf_counter() - started
-        repeat = args.repeat if n < 256 else 1
-        ours_time, (ours, log_scale) = best_of(lambda: derive_jacobian(model, params, inputs, initial), repeat)
-        torch_run = torch_jacobian(model, params, inputs, initial)
-        theirs_time, theirs = best_of(torch_run, repeat)
-        numpy_time, _ = best_of(lambda: numpy_jacobian(model, params, inputs, initial), 1)
-        ours = ours * 10.0 ** log_scale
-        difference = np.abs(ours - theirs).max() / np.abs(theirs).max()
-        flops = chain_flops(model, steps)
-        rate = flops / ours_time
-        peak = matmul_throughput(model)
-        print(f"{n:>4} {steps:>5} {ours_time:>10.4f} {theirs_time:>10.4f} {theirs_time / ours_time:>12.1f}x"
-              f" {difference:>13.2e} {flops / 1e9:>12.3f} {rate / 1e9:>8.2f} {rate / peak:>14.1%}"
-              f" {numpy_time:>14.4f}   (derived in {derivation:.2f} s, compiled in {compile_time:.1f} s)")
-    print("\n== naive SymPy expansion, scalar forget-gate LSTM: d c_T / d c_0 written out ==")
-    print(f"{'T':>3} {'operations':>12} {'seconds':>9}")
-    for steps in range(2, 5 if args.quick else 7):
-        result = proof.run_with_budget(naive_expansion, (steps,), args.naive_budget)
-        if result is None:
-            print(f"{steps:>3} {'—':>12} {'> ' + format(args.naive_budget, 'g'):>9}  (stopped at the budget)")
-            break
-        operations, seconds = result
-        print(f"{steps:>3} {operations:>12} {seconds:>9.2f}")
+    results = {}
+    for openblas in ((False, True) if default else (False,)):
+        for threads in ("one", "all"):
+            label = f"{'one thread' if threads == 'one' else 'all threads'}, " + (
+                "default environment (" + ", ".join(f"{k}={v}" for k, v in default.items()) + ")" if openblas
+                else "OpenBLAS variables unset")
+            print(f"\n=== {label} ===")
+            results[(threads, openblas)] = (label, run_measurement(threads, openblas, sizes, repeat, args.without))
+    naive_table(4 if args.quick else 6, args.naive_budget)
+    print("\n== summary: the fastest peer's time / derive's time (medians) ==")
+    slowest = {}
+    for (threads, openblas), (label, result) in results.items():
+        ratio = summary(result, label)
+        if not openblas:
+            slowest[threads] = ratio
+    print()
+    for threads in ("one", "all"):
+        ratio, where = slowest[threads]
+        print(f"{'one thread' if threads == 'one' else 'all threads'}: slowest ratio against the fastest peer: "
+              f"{ratio:.2f}× at {where}")
     return 0
 
 

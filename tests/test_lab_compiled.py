@@ -1,4 +1,10 @@
-"""The numba-compiled chain computes what the NumPy chain computes."""
+"""The numba-compiled chain computes what the NumPy chain computes, and is compiled once per machine."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -27,6 +33,20 @@ def test_compiled_chain_equals_the_numpy_chain(build, semantics):
     ours = jacobian * 10.0 ** log10_scale[:, None, None]
     theirs = expected.jacobian * 10.0 ** expected.log10_scale[:, None, None]
     assert np.abs(ours - theirs).max() <= 1e-12 * np.abs(theirs).max()
+
+
+def test_one_kernel_serves_every_size():
+    for n in (2, 5, 17):  # 17: the vectorised loops' remainders
+        model = models.lstm_forget(n=n)
+        rng = np.random.default_rng(n)
+        params = numeric.draw_params(model, rng, draws=1)
+        inputs = rng.normal(size=(12, 1, n, 1))
+        initial = {s: rng.normal(size=(1, n, 1)) for s in model.state}
+        expected = numeric.chain(model, params, 12, rng, inputs=inputs, initial=initial, record_every=0)
+        jacobian, log10_scale = compiled.chain(model, params, 12, inputs, initial)
+        ours, theirs = jacobian * 10.0 ** log10_scale[:, None, None], expected.jacobian * 10.0 ** expected.log10_scale
+        assert np.abs(ours - theirs).max() <= 1e-12 * np.abs(theirs).max()
+    assert len({compiled._module(models.lstm_forget(n=n), "full") for n in (2, 5, 17)}) == 1
 
 
 def test_compiled_chain_keeps_its_scale_over_spans_that_underflow():
@@ -67,3 +87,112 @@ def test_a_model_of_equations_compiles_when_its_weights_sit_in_pre_activations()
                                         n=3))
     with pytest.raises(ModelError, match="pre-activation"):
         compiled.chain(one_line, params, 30, inputs, initial)
+
+
+@pytest.mark.parametrize("scale", [0.9, 60.0])  # 60: saturated units shrink P by ~1e-40 a step, so a stretch
+def test_rescaling_every_k_steps_equals_every_step(scale):  # of 8 leaves the safe range and is redone step by step
+    model = models.rnn(n=4)
+    rng = np.random.default_rng(2)
+    params = numeric.draw_params(model, rng, draws=2, init="normal", scale=scale)
+    inputs = rng.normal(size=(203, 2, 4, 1))
+    initial = {"c": rng.normal(size=(2, 4, 1))}
+    every_step = compiled.chain(model, params, 203, inputs, initial, every=1)
+    for every in (2, 8, 64):
+        jacobian, log10_scale = compiled.chain(model, params, 203, inputs, initial, every=every)
+        assert np.array_equal(jacobian, every_step[0]) and np.array_equal(log10_scale, every_step[1])
+    ours = np.log10(np.linalg.norm(every_step[0], 2, axis=(1, 2))) + every_step[1]
+    if scale > 1:  # the case that needs the step-by-step redo: without it, stretches of 8 underflow to 0
+        assert np.all(np.isfinite(ours)) and ours.max() < -3000
+    else:
+        expected = numeric.chain(model, params, 203, rng, inputs=inputs, initial=initial, record_every=0)
+        theirs = np.log10(np.linalg.norm(expected.jacobian, 2, axis=(1, 2))) + expected.log10_scale
+        assert np.allclose(ours, theirs, rtol=1e-10, atol=0)
+
+
+def test_draws_in_parallel_give_the_same_numbers():
+    model = models.lstm_forget(n=3)
+    rng = np.random.default_rng(3)
+    params = numeric.draw_params(model, rng, draws=3)
+    inputs = rng.normal(size=(30, 3, 3, 1))
+    initial = {s: rng.normal(size=(3, 3, 1)) for s in model.state}
+    serial = compiled.chain(model, params, 30, inputs, initial)
+    parallel = compiled.chain(model, params, 30, inputs, initial, parallel=True)
+    assert np.array_equal(serial[0], parallel[0]) and np.array_equal(serial[1], parallel[1])
+
+
+def test_bad_input_gives_a_model_error():
+    model = models.rnn(n=3)
+    params = numeric.draw_params(model, np.random.default_rng(0), draws=1)
+    with pytest.raises(ModelError, match="shape"):
+        compiled.chain(model, params, 5, np.zeros((4, 1, 3, 1)), {"c": np.zeros((1, 3, 1))})
+    with pytest.raises(ModelError, match="every"):
+        compiled.chain(model, params, 5, np.zeros((5, 1, 3, 1)), {"c": np.zeros((1, 3, 1))}, every=0)
+
+
+RUN_ONCE = """
+import json, numpy as np
+from derive import models
+from derive.lab import compiled, numeric
+model = models.rnn(n=3, activation="tanh")
+params = numeric.draw_params(model, np.random.default_rng(0), draws=1)
+jacobian, scale = compiled.chain(model, params, 5, np.ones((5, 1, 3, 1)), {"c": np.zeros((1, 3, 1))})
+print(json.dumps({"compiled": compiled.compilations(), "value": float(jacobian.sum() * 10 ** scale[0])}))
+"""
+
+
+def test_a_second_process_compiles_nothing(tmp_path):
+    """The kernel and its machine code are written to the disk cache once; a later process only loads them."""
+    env = {**os.environ, "DERIVE_CACHE_DIR": str(tmp_path),
+           "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])}
+
+    def run():
+        output = subprocess.run([sys.executable, "-c", RUN_ONCE], env=env, capture_output=True, text=True, check=True)
+        return json.loads(output.stdout.strip().splitlines()[-1])
+
+    first, second = run(), run()
+    assert first["compiled"] > 0
+    assert second["compiled"] == 0
+    assert second["value"] == first["value"]
+    assert list(tmp_path.glob("chain_rnn_full_*.py")) and list(tmp_path.glob("__pycache__/*.nbi"))
+
+
+def test_the_product_in_two_halves_on_any_number_of_threads():
+    """From n = 192 on a step's product is made in two halves, on two threads when numba has them."""
+    import numba
+
+    model = models.rnn(n=192, activation="tanh")
+    rng = np.random.default_rng(4)
+    params = numeric.draw_params(model, rng, draws=1)
+    inputs = rng.normal(size=(6, 1, 192, 1))
+    initial = {"c": rng.normal(size=(1, 192, 1))}
+    expected = numeric.chain(model, params, 6, rng, inputs=inputs, initial=initial, record_every=0)
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        alone = compiled.chain(model, params, 6, inputs, initial)
+    finally:
+        numba.set_num_threads(threads)
+    together = compiled.chain(model, params, 6, inputs, initial)
+    assert np.array_equal(alone[0], together[0]) and np.array_equal(alone[1], together[1])
+    ours, theirs = alone[0] * 10.0 ** alone[1][:, None, None], expected.jacobian * 10.0 ** expected.log10_scale
+    assert np.abs(ours - theirs).max() <= 1e-12 * np.abs(theirs).max()
+
+
+def test_importing_derive_loads_no_compiler_nor_peer():
+    """numba, torch and JAX are loaded only when a chain is compiled or a peer is asked for."""
+    probe = "import sys, derive, derive.lab.compiled; print(sorted({'numba', 'torch', 'jax'} & set(sys.modules)))"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]),
+                                                        os.environ.get("PYTHONPATH", "")])}
+    output = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert output.stdout.strip() == "[]"
+
+
+def test_a_kernel_of_equations_is_keyed_by_the_code_that_read_them():
+    """The same equations read by edited notation code may give another program: its kernel is not reused."""
+    model = recurrence.model_of(dict(equations=[r"a_t = W h_{t-1} + U x_t + b", r"h_t = \tanh(a_t)"], state=["h"],
+                                     inputs=["x"], n=2))
+    read = {path.relative_to(compiled._ROOT).as_posix() for path in compiled._sources(compiled._generators(model))}
+    built = {path.relative_to(compiled._ROOT).as_posix()
+             for path in compiled._sources(compiled._generators(models.rnn(n=2)))}
+    assert {"derive/notation/recurrence.py", "derive/lab/compiled_source.py"} <= read
+    assert {"derive/models/cells.py", "derive/lab/linearization.py"} <= built
