@@ -15,9 +15,9 @@ report: $(STAMP) tex
 test: $(STAMP) tex
 	$(PY) -m pytest $(ARGS)
 
-# The benchmark's peers (JAX, threadpoolctl) come with the `bench` extra, installed here on first use.
+# The benchmark's JAX peers come with the `bench` extra, installed here on first use.
 benchmark: $(STAMP)
-	$(PY) -c "import jax, threadpoolctl" 2>/dev/null || $(PY) -m pip install --quiet -e '.[test,bench]'
+	$(PY) -c "import jax" 2>/dev/null || $(PY) -m pip install --quiet -e '.[test,bench]'
 	$(PY) benchmarks/chain_vs_autograd.py $(ARGS)
 
 tex:
