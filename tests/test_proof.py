@@ -4,7 +4,7 @@ import time
 import sympy
 
 from derive.rules import Sigmoid
-from derive.verify import proof
+from derive.verify import extrema, proof
 
 Z = sympy.Symbol("z", real=True)
 
@@ -38,13 +38,26 @@ def test_a_proof_attempt_never_outlives_its_budget():
     assert time.monotonic() - started < 5
 
 
+def _supremum(expr):
+    found = extrema.extremes(expr, {Z: (-sympy.oo, sympy.oo)})
+    return None if found is None else found[1]
+
+
 def test_suprema_of_one_variable():
-    value, point, attained = proof.supremum(Sigmoid(Z) * (1 - Sigmoid(Z)), Z, -sympy.oo, sympy.oo)
-    assert (value, point, attained) == (sympy.Rational(1, 4), 0, True)
-    value, point, attained = proof.supremum(sympy.tanh(Z), Z, -sympy.oo, sympy.oo)
-    assert value == 1 and not attained and point == sympy.oo
-    value, _, attained = proof.supremum(1 / (1 + Z ** 2), Z, -sympy.oo, sympy.oo)
-    assert value == 1 and attained
+    top = _supremum(Sigmoid(Z) * (1 - Sigmoid(Z)))
+    assert (top.value, top.point, top.attained) == (sympy.Rational(1, 4), ((Z, 0),), True)
+    top = _supremum(sympy.tanh(Z))
+    assert top.value == 1 and not top.attained and top.point == ((Z, sympy.oo),)
+    top = _supremum(1 / (1 + Z ** 2))
+    assert top.value == 1 and top.attained
+
+
+def test_no_supremum_across_a_pole_and_none_rounded():
+    assert _supremum(1 / Z) is None  # unbounded: no extremum, never 0
+    assert _supremum(1 / (10 ** 40 * Z)) is None
+    tiny = sympy.Rational(1, 10 ** 30)
+    assert _supremum(1 / (1 + Z ** 2 + tiny)).value == 1 / (1 + tiny)  # not rounded to 1
+    assert _supremum(Sigmoid(Z) - sympy.Rational(1, 2) - tiny).value == sympy.Rational(1, 2) - tiny
 
 
 def test_functions_of_sigma_become_polynomials():

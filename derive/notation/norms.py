@@ -6,7 +6,7 @@
   inside the bars for the proof of a bound.
 - |x| (also \\left| \\right|, \\lvert \\rvert): the absolute value, elementwise.
 - \\max_z, \\min_z, \\sup_z, \\inf_z over a free variable of the claim: the exact extremum,
-  found now (derive.verify.proof.supremum, within the proof budget) and said in the
+  found now (derive.verify.extrema, within the proof budget) and said in the
   reading; factors free of z must be nonnegative.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sympy
 from derive.notation.parser import text_of
 from derive.notation.values import is_column, shape
 from derive.rules import elementwise
-from derive.verify import proof
+from derive.verify import extrema, proof
 from derive.verify.norms import norm
 from derive.verify.questions import DEFAULT_BUDGET
 
@@ -119,14 +119,17 @@ def read_extremum(reader, node, env):
                           f"negative; write it outside the \\{operator}")
     upper = operator in ("max", "sup")
     low, high = reader.context.ranges.get(variable, (-sympy.oo, sympy.oo))
-    found = proof.run_with_budget(proof.supremum, (varying if upper else -varying, variable, low, high),
-                                  DEFAULT_BUDGET)
-    if found is None or not found[0].is_finite:
+    found = proof.run_with_budget(extrema.extremes, (varying, {variable: (low, high)}), DEFAULT_BUDGET)
+    if found is None:
         reader.fail(node, f"the exact \\{operator} over {variable} could not be found; state the claim as a bound "
                           f"instead (f({variable}) \\le c)")
-    extreme, where, attained = found
-    extreme = extreme if upper else -extreme
-    how = f"attained at {variable} = {sympy.latex(where)}" if attained else \
-        f"approached as {variable} \\to {sympy.latex(where)}, not attained"
+    extreme = found[1] if upper else found[0]
+    where = dict(extreme.point).get(variable)
+    if where is None:
+        how = "attained" if extreme.attained else "approached, not attained"
+    else:
+        how = f"attained at {variable} = {sympy.latex(where)}" if extreme.attained else \
+            f"approached as {variable} \\to {sympy.latex(where)}, not attained"
+    extreme = extreme.value
     reader.note(f"{reader.spelled(node)} = {sympy.latex(constant * extreme)}, found exactly ({how})")
     return constant * extreme

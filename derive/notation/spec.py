@@ -95,6 +95,9 @@ def domain(spec: Spec, context: Context, symbols: set, default, bound: bool) -> 
         value = reader.evaluate(parse(key, f"domain key {key}"))
         if not isinstance(value, sympy.Symbol):
             raise NotationError(f"domain key {key} must name one symbol", 0, spec.formula)
+        if not bound and quantity_of(value) is not None:
+            raise NotationError(f"domain key {key} is a quantity of the model: in an equation its values come from "
+                                f"the simulated trajectory; a domain is for the claim's free variables", 0, spec.formula)
         given[value] = (number(low, key, spec.formula), number(high, key, spec.formula))
     result = []
     slope = context.loss.slope if context.loss else None

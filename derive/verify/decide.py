@@ -9,10 +9,10 @@ Three ways decide, and only three (issue 9):
   the bound, strictness decided by attainment (derive.extrema), run in a
   child process killed when its time is up;
 - a certificate: branch and bound with validated enclosures over the domain
-  (derive.certify, derive.intervals).
+  (derive.verify.certificate, derive.verify.intervals).
 They run in that order, cheapest first; what none decides is undecided, with
 what was tried. Sampling alone never yields "holds", and a proof or a
-certificate never overrides a confirmed counterexample.
+certificate never overrides a confirmed counterexample (the search runs first).
 """
 from __future__ import annotations
 
@@ -120,13 +120,6 @@ def _closed(end, upward: bool):
     return Fraction(int(mantissa)) * Fraction(2) ** int(exponent)
 
 
-def _never_overrides(decision, counterexample):
-    # A confirmed counterexample is a fact; a proof or certificate saying "holds" beside it is a bug in one of them.
-    assert counterexample is None or decision.holds is not True, \
-        f"{decision.kind} says the bound holds, but it fails at {counterexample.point}"
-    return decision
-
-
 def decide(expr, relation: str, bound, domain: tuple = (), budget: float = 10.0, seed: int = 0,
            digits: int = 30, max_boxes: int = MAX_BOXES, samples: int | None = None,
            proof_budget: float | None = None, refute: bool = True,
@@ -163,7 +156,6 @@ def decide(expr, relation: str, bound, domain: tuple = (), budget: float = 10.0,
         return Undecided((("every method", f"the expression could not be evaluated: {error}"),))
 
     # 1. A counterexample, cheapest first.
-    counterexample = None
     if refute and "search" in phases:
         counterexample, count = search.find(seed, **({"samples": samples} if samples else {}), deadline=deadline)
         if counterexample is not None:
@@ -183,8 +175,7 @@ def decide(expr, relation: str, bound, domain: tuple = (), budget: float = 10.0,
             holds, extreme = result
             with mpmath.workdps(digits):
                 value = mpmath.mpf(sympy.N(extreme.value, digits + 5))
-            return _never_overrides(Proved(holds, extreme.value, value, extreme.point, extreme.attained,
-                                           tuple(tried)), counterexample)
+            return Proved(holds, extreme.value, value, extreme.point, extreme.attained, tuple(tried))
         else:
             tried.append(("proof", result if isinstance(result, str) else
                           f"SymPy found no exact extremum within {allowed:.2g} s (or failed)"))
@@ -198,9 +189,8 @@ def decide(expr, relation: str, bound, domain: tuple = (), budget: float = 10.0,
         return Undecided(tuple(tried))
     outcome = certify(violation, variables, closed, strict, max_boxes, deadline)
     if outcome.status == "certified":
-        return _never_overrides(Certified(outcome.boxes, outcome.margin, outcome.kept,
-                                          tuple((s, *c) for s, c in zip(variables, closed)), tuple(tried)),
-                                counterexample)
+        return Certified(outcome.boxes, outcome.margin, outcome.kept,
+                         tuple((s, *c) for s, c in zip(variables, closed)), tuple(tried))
     if outcome.status == "violated" and not refute:
         tried.append(("certificate", "the bound fails somewhere in the relaxed ranges"))
         return Undecided(tuple(tried), outcome.boxes, (Box(outcome.violated, None),))

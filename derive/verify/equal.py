@@ -25,12 +25,6 @@ from derive.verify import proof
 from derive.verify.questions import Equal, Settings, verify
 
 
-def _entries(expr) -> list:
-    if isinstance(expr, sympy.MatrixBase):
-        return list(expr)
-    return [sympy.sympify(expr)]
-
-
 def _shape(expr):
     return expr.shape if isinstance(expr, sympy.MatrixBase) else (1, 1)
 
@@ -56,8 +50,8 @@ def _mpmath_function(symbols: tuple, entries: tuple):
 
 def _compare(hand, exact, symbols, points, settings: Settings, semantics: Semantics, labels=()) -> Comparison:
     """Evaluate hand and exact at the points: the largest relative error, the worst point, per-entry errors."""
-    hand_fn = _mpmath_function(tuple(symbols), tuple(_entries(hand)))
-    exact_fn = _mpmath_function(tuple(symbols), tuple(_entries(exact)))
+    hand_fn = _mpmath_function(tuple(symbols), tuple(proof.entries(hand)))
+    exact_fn = _mpmath_function(tuple(symbols), tuple(proof.entries(exact)))
     worst = None
     entry_errors = [mpmath.mpf(0)] * len(labels)
     with mpmath.workdps(settings.digits):
@@ -111,8 +105,8 @@ def _(question: Equal, settings: Settings = Settings()) -> Verdict:
             raise VerificationError(f"the hand formula has shape {_shape(hand)} but the exact {name} "
                                     f"result has shape {_shape(exact)}")
     symbols = sorted_symbols(set().union(*[expr.free_symbols for expr in [hand, *sides.values()]]))
-    if question.labels and len(question.labels) != len(_entries(hand)):
-        raise VerificationError(f"{len(question.labels)} labels for {len(_entries(hand))} entries")
+    if question.labels and len(question.labels) != len(proof.entries(hand)):
+        raise VerificationError(f"{len(question.labels)} labels for {len(proof.entries(hand))} entries")
     draws = points_module.sample(question.model, symbols, settings.points, settings.seed, settings.digits,
                                  question.extra, question.domain)
     # The sides as the articles write them, in the claim's own names (its aliases), not while screening fixes.

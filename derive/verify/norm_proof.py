@@ -9,7 +9,7 @@ The rules, each recorded by name when it is used:
     transpose            ‖A^T‖₂ = ‖A‖₂, ‖A^T‖_F = ‖A‖_F, ‖A^T‖₁ = ‖A‖_∞
     diagonal             ‖diag(v)‖ = max_i |v_i| (2-, 1-, ∞-norms), ‖diag(v)‖_F = ‖v‖₂, ‖I‖ = 1
     maximum norm         ‖v‖_∞ = max_i |v_i| of a column; vector norm: ‖v‖₂ ≤ √n max_i |v_i|, ‖v‖₁ ≤ n max_i |v_i|
-    function bound       |g(z)| ≤ sup |g|, the exact supremum over the reals (derive.verify.proof.supremum) of a
+    function bound       |g(z)| ≤ sup |g|, the exact supremum over the reals (derive.verify.extrema) of a
                          product of functions of one variable each: |σ'(z)| ≤ 1/4, |tanh'(z)| ≤ 1, |σ(z)| ≤ 1;
                          a node is written by its definition first where that bounds it (h_t = o_t ⊙ tanh(c_t))
 
@@ -27,7 +27,7 @@ import sympy
 
 from derive.exact.leaves import gates_to_preactivations
 from derive.quantity import quantity_of
-from derive.verify import proof
+from derive.verify import extrema
 
 
 class MaxAbs(sympy.Function):
@@ -257,25 +257,9 @@ def _signed_equal(core, matrix) -> bool:
 
 
 def _sup_abs(value):
-    """sup over the reals of |value| for a product of factors in one variable each; None if not found."""
-    total = sympy.S.One
-    groups: dict = {}
-    for factor in sympy.Mul.make_args(sympy.factor(value)):
-        groups.setdefault(frozenset(factor.free_symbols), []).append(factor)
-    for variables, factors in groups.items():
-        factor = sympy.Mul(*factors)
-        if not variables:
-            total *= abs(factor)
-            continue
-        if len(variables) != 1:
-            return None
-        (variable,) = variables
-        highest = proof.supremum(factor, variable, -sympy.oo, sympy.oo)
-        lowest = proof.supremum(-factor, variable, -sympy.oo, sympy.oo)
-        if highest is None or lowest is None or not (highest[0].is_finite and lowest[0].is_finite):
-            return None
-        total *= sympy.Max(highest[0], lowest[0])
-    return sympy.nsimplify(total)
+    """sup over the reals of |value|, exactly (derive.verify.extrema: poles and exact comparisons checked); None if not found."""
+    found = extrema.extremes(sympy.Abs(sympy.factor(value)), {})
+    return None if found is None else found[1].value
 
 
 def _nonnegative_polynomial(difference, strict: bool) -> bool:

@@ -24,7 +24,7 @@ from derive.rules import Method, Status, namespace
 from derive.verify import norm_proof
 from derive.verify import points as points_module
 from derive.verify.proof import run_with_budget
-from derive.verify.questions import Settings, verify
+from derive.verify.questions import SCREENING_BUDGET, Settings, verify
 
 KINDS = ("2", "F", "1", "inf")  # the operator 2-norm (the default), Frobenius, and the induced 1- and ∞-norms
 SUBSCRIPTS = {"2": "2", "F": "F", "1": "1", "inf": r"\infty"}
@@ -149,10 +149,17 @@ def _search(question: NormBound, settings: Settings):
         draws = points_module.sample(question.model, symbols, settings.points, settings.seed, settings.digits,
                                      domain=domain)
         for point in draws:
-            left, right = evaluate(point)
-            excess = _violation(left, right, question.relation, settings.tolerance)
+            try:
+                left, right = evaluate(point)
+                excess = _violation(left, right, question.relation, settings.tolerance)
+            except (ArithmeticError, ValueError):  # a point on a pole says nothing either way
+                continue
+            if not mpmath.isfinite(excess):
+                continue
             if worst is None or excess > worst[3]:
                 worst = (point, left, right, excess)
+    if worst is None:
+        raise VerificationError(f"every one of the {settings.points} sample points is on a pole of the bound's sides")
     point, left, right, excess = worst
     confirmed = False
     if excess > 0:  # evaluated again at 20 more digits: a violation that survives is no rounding effect
@@ -168,7 +175,7 @@ def _(question: NormBound, settings: Settings = Settings()) -> Verdict:
     if question.relation not in ("<=", "<"):
         raise VerificationError(f"a norm bound is written with <= or <, got {question.relation!r}")
     steps = run_with_budget(norm_proof.prove, (question.left, question.right, question.relation, question.model),
-                            settings.budget)
+                            min(settings.budget, SCREENING_BUDGET) if settings.screening else settings.budget)
     point, left, right, excess, confirmed = _search(question, settings)
     if question.relation == "<" and sympy.expand(sympy.sympify(question.left) - question.right) == 0:
         confirmed = True  # both sides are the same expression: a < a fails at every point

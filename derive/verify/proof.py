@@ -54,8 +54,9 @@ def run_with_budget(function, args=(), budget: float = DEFAULT_BUDGET):
     return result
 
 
-def _entries(expr):
-    return list(expr) if isinstance(expr, sympy.MatrixBase) else [expr]
+def entries(expr) -> list:
+    """The entries of a matrix, or [expr] for a scalar."""
+    return list(expr) if isinstance(expr, sympy.MatrixBase) else [sympy.sympify(expr)]
 
 
 def _is_zero(forms) -> str | None:
@@ -71,7 +72,7 @@ def _is_zero(forms) -> str | None:
     )
     for name, attempt in attempts:
         for label, form in forms:
-            if all(attempt(sympy.sympify(e)) == 0 for e in _entries(form())):
+            if all(attempt(sympy.sympify(e)) == 0 for e in entries(form())):
                 return name + label
     return None
 
@@ -83,7 +84,7 @@ def prove_zero(expr, budget: float = DEFAULT_BUDGET, rewritings=()) -> str | Non
     each of `rewritings` — (label, function) pairs, cheapest first — rewrites
     `expr` closer to independent leaves for a further try.
     """
-    if all(sympy.sympify(e) == 0 for e in _entries(expr)):
+    if all(sympy.sympify(e) == 0 for e in entries(expr)):
         return "structural"
     forms = [("", lambda: expr)] + [(f", {label}", functools.partial(function, expr))
                                     for label, function in rewritings]
@@ -106,43 +107,3 @@ def to_polynomial_variable(expr, variable):
             low, high = rule.range
             return replaced, u, (sympy.sympify(low), sympy.sympify(high)), rule.inverse
     return None
-
-
-def _extrema(expr, variable, low, high):
-    """Critical points and endpoint limits of a univariate expression on the open interval (low, high)."""
-    derivative = sympy.together(sympy.diff(expr, variable))
-    numerator = sympy.numer(derivative)
-    candidates = []
-    solutions = sympy.solveset(numerator, variable, sympy.Interval.open(low, high))
-    if solutions is sympy.S.EmptySet:
-        solutions = []
-    elif not isinstance(solutions, sympy.FiniteSet):
-        return None
-    for point in solutions:
-        candidates.append((sympy.nsimplify(expr.subs(variable, point)), point, True))
-    for end in (low, high):
-        limit = sympy.limit(expr, variable, end, "+" if end == low else "-")
-        candidates.append((limit, end, False))
-    return candidates
-
-
-def supremum(factor, variable, low, high):
-    """(sup, point, attained) of a univariate factor on (low, high), exactly; None if SymPy cannot say.
-
-    `point` is the x where the supremum is attained, or the end it is approached at.
-    """
-    mapped = to_polynomial_variable(factor, variable)
-    if mapped is not None and low == -sympy.oo and high == sympy.oo:
-        g, u, (u_low, u_high), back = mapped
-        candidates = _extrema(g, u, u_low, u_high)
-        if candidates is None:
-            return None
-        best = max(candidates, key=lambda c: float(c[0]))
-        value, at, attained = best
-        point = back(at) if attained else (low if at == u_low else high)
-        return sympy.simplify(value), sympy.simplify(point), attained
-    candidates = _extrema(to_exp(factor), variable, low, high)
-    if candidates is None:
-        return None
-    value, at, attained = max(candidates, key=lambda c: float(c[0]))
-    return sympy.simplify(value), at, attained

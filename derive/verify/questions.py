@@ -17,6 +17,7 @@ from derive.errors import VerificationError
 from derive.models import Model
 
 DEFAULT_BUDGET = 10.0  # seconds per symbolic proof attempt
+SCREENING_BUDGET = 1.0  # seconds of a bound's decision while a candidate fix is screened
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import itertools
+import os
 import re
-import time
 from dataclasses import dataclass
 
 import lark
@@ -38,26 +38,33 @@ from derive.exact.collapse import readable
 from derive.notation.printer import in_notation
 from derive.notation.reader import Reader
 from derive.verify.alignment import align, normal_form, pair_terms, terms_of
-from derive.verify.questions import Equal, Settings, verify
+from derive.verify import proof
+from derive.verify.questions import Bound, Equal, Settings, verify
 
 MOST_CANDIDATES = 600  # edits verified per claim
 MOST_EDITS = 2  # edits combined in one member's fix
 MOST_ADDED_TERMS = 4  # a correction that adds more terms than this is no longer the author's formula
 SCREEN_POINTS = 8  # points of the quick check of a candidate
-KINDS = ("function", "time", "relation", "number", "quantity", "transpose", "swap", "range", "drop", "factor",
+KINDS = ("relation", "function", "time", "number", "quantity", "transpose", "swap", "range", "drop", "factor",
          "terms")
 REPLACEMENTS = ("factor", "terms")  # the alignment's edits: a whole factor replaced, terms added
 
 
+def _processor_seconds() -> float:
+    """Processor time of this process and of its children that ended (the proofs run in forked children)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
 class Budget:
-    """Candidates and processor seconds left for one claim's repair."""
+    """Candidates and processor seconds left for one claim's repair, its proofs' children included."""
 
     def __init__(self, seconds: float, candidates: int = MOST_CANDIDATES):
-        self.deadline = time.process_time() + seconds
+        self.deadline = _processor_seconds() + seconds
         self.candidates, self.used = candidates, 0
 
     def spend(self) -> bool:
-        if self.used >= self.candidates or time.process_time() >= self.deadline:
+        if self.used >= self.candidates or _processor_seconds() >= self.deadline:
             return False
         self.used += 1
         return True
@@ -67,7 +74,7 @@ class Budget:
 class Screened:
     status: Status | None  # None: the candidate cannot be read
     error: object = None  # the largest relative difference from the full result, at the points
-    vacuous: bool = False  # the exact side is 0: an edit that made the claim say 0 = 0 repairs nothing
+    vacuous: bool = False  # 0 = 0, or a bound free of every variable (a ≤ a, 0 ≤ c): an edit making it repairs nothing
 
 
 def screen(spec: Spec, settings: Settings) -> Screened:
@@ -80,14 +87,16 @@ def screen(spec: Spec, settings: Settings) -> Screened:
     error = None
     if isinstance(verdict.evidence, EqualAtPoints):
         error = verdict.evidence.comparison(Semantics.FULL).max_relative_error
-    return Screened(verdict.status, error, _zero(getattr(asked, "full", None)))
+    return Screened(verdict.status, error, _vacuous(asked))
 
 
-def _zero(exact) -> bool:
-    if exact is None:
-        return False
-    entries = list(exact) if isinstance(exact, sympy.MatrixBase) else [exact]
-    return all(sympy.sympify(entry) == 0 for entry in entries)
+def _vacuous(asked) -> bool:
+    """Does the question say nothing of the author's quantities: an exact side of 0, or a bound whose two sides
+    differ by a constant (|c| ≤ |c|, 0 ≤ 0.999)?"""
+    if isinstance(asked, Bound):
+        return not (sympy.sympify(asked.expr) - sympy.sympify(asked.bound)).free_symbols
+    exact = getattr(asked, "full", None)
+    return exact is not None and all(entry == 0 for entry in proof.entries(exact))
 
 
 @dataclass(frozen=True)
