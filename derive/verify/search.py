@@ -15,6 +15,7 @@ import decimal
 import itertools
 import math
 import time
+import warnings
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -183,8 +184,10 @@ class Search:
             if time.monotonic() > deadline:
                 break
             # Powell: derivative-free (|·| has kinks), and cheap per step.
-            result = scipy.optimize.minimize(self._objective, t[i], method="Powell",
-                                             options={"maxiter": 100, "xtol": 1e-10, "ftol": 1e-16})
+            with np.errstate(all="ignore"), warnings.catch_warnings():  # overflow on a huge range: a poor step, no news
+                warnings.simplefilter("ignore", RuntimeWarning)
+                result = scipy.optimize.minimize(self._objective, t[i], method="Powell",
+                                                 options={"maxiter": 100, "xtol": 1e-10, "ftol": 1e-16})
             point = self._to_x(np.asarray(result.x))
             if self.values(point[None, :])[0] >= -noise:
                 found = self._confirm_near(point, "local optimisation")
