@@ -19,7 +19,7 @@ from derive.exact.collapse import readable
 from derive.exact.leaves import gates_to_preactivations, to_leaves
 from derive.notation.printer import NotationPrinter
 from derive.quantity import sorted_symbols
-from derive.rules import Method, Semantics, Status, namespace
+from derive.rules import Method, Semantics, Status, compiled
 from derive.verify import points as points_module
 from derive.verify import proof
 from derive.verify.questions import Equal, Settings, verify
@@ -44,14 +44,8 @@ def _relative_error(a: list, b: list):
 
 @functools.lru_cache(maxsize=256)
 def _mpmath_function(symbols: tuple, entries: tuple):
-    """The entries as one mpmath function of the symbols (made once: a diagnosis compares one exact side often).
-
-    The symbols are renamed x0, x1, ... first: lambdify then needs no work to make their LaTeX names into
-    Python identifiers, which was most of its time.
-    """
-    plain = {symbol: sympy.Symbol(f"x{k}") for k, symbol in enumerate(symbols)}
-    return sympy.lambdify(list(plain.values()), [e.xreplace(plain) for e in entries],
-                          modules=[namespace("mpmath"), "mpmath"])
+    """The entries as one mpmath function of the symbols (made once: a diagnosis compares one exact side often)."""
+    return compiled(symbols, list(entries), "mpmath")
 
 
 def _compare(hand, exact, symbols, points, settings: Settings, semantics: Semantics, labels=()) -> Comparison:
