@@ -28,6 +28,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,7 +137,13 @@ def _text(data: bytes, name: str) -> str:
 def read_path(path) -> ClaimsFile:
     path = Path(path)
     try:
-        if path.stat().st_size > LARGEST_FILE:
+        status = path.stat()
+        if stat.S_ISDIR(status.st_mode):
+            raise ClaimsFileError(f"cannot read {path}: it is a folder, not a claims file")
+        if not stat.S_ISREG(status.st_mode):  # a FIFO or a device would block or never end: refused unopened
+            raise ClaimsFileError(f"cannot read {path}: not a regular file (a pipe or a device); give a file, "
+                                  f"or pipe it into --stdin")
+        if status.st_size > LARGEST_FILE:
             raise InputTooLargeError(f"{path} is larger than {LARGEST_FILE} bytes; refused")
         with path.open("rb") as stream:
             data = stream.read(LARGEST_FILE + 1)

@@ -197,6 +197,8 @@ class Search:
 
     def _confirm_near(self, point, how: str):
         """Try exact decimals near a float point: few places first (0 before 1e-9), then the float's 17 digits."""
+        if not all(math.isfinite(float(coordinate)) for coordinate in point):
+            return None  # an optimisation that ran off to infinity (near a pole) proposes nothing
         seen = set()
         for places in PLACES + (None,):
             candidate = []
