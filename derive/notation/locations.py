@@ -114,10 +114,37 @@ def where(error: NotationError, text: str, name: str, claim_id: str | None) -> s
     found = formula_offset(text, formula.text, formula.label, claim_id)
     if found >= 0:
         return "%s:%d:%d" % (name, *parser.locate(text, found + (error.position or 0)))
-    line, column = parser.locate(formula.text, error.position or 0)
     key = _label_key(formula.label)
+    raw = _in_basic_string(text, key_offset(text, key, claim_id) if key else None, formula.text,
+                           error.position or 0)
+    if raw is not None:
+        return "%s:%d:%d" % (name, *parser.locate(text, raw))
+    line, column = parser.locate(formula.text, error.position or 0)
     at = line_of(text, claim_id, key) if key else None
     return f"{name}{f':{at}' if at else ''}, {formula.label} line {line}, column {column}"
+
+
+_ESCAPE_LENGTH = {"u": 6, "U": 10}
+
+
+def _in_basic_string(text: str, entry: int | None, formula: str, position: int) -> int | None:
+    """The file offset of character `position` of a formula written as a one-line TOML basic string with
+    escapes ("\\frac{...}") at the entry starting at `entry`; None when the entry is not such a string."""
+    if entry is None:
+        return None
+    line_end = text.find("\n", entry)
+    line = text[entry:line_end if line_end >= 0 else len(text)]
+    match = re.match(r"""[^=]*=[ \t]*"(?!")""", line)
+    if not match:
+        return None
+    raw, decoded = entry + match.end(), 0
+    stripped = len(formula) - len(formula.lstrip())  # the formula was parsed stripped
+    while raw < len(text) and text[raw] not in '"\n':
+        if decoded >= position + stripped:
+            return raw
+        raw += _ESCAPE_LENGTH.get(text[raw + 1:raw + 2], 2) if text[raw] == "\\" else 1
+        decoded += 1
+    return raw if decoded >= position + stripped else None
 
 
 def located(error: NotationError, text: str, name: str, claim_id: str) -> NotationError:
