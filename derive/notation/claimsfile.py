@@ -131,7 +131,10 @@ def _text(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8-sig")  # a byte-order mark, as some editors write, is not part of the text
     except UnicodeDecodeError as error:
-        raise ClaimsFileError(f"{name} is not UTF-8 text: {error}") from None
+        before = data[:error.start]
+        line, column = before.count(b"\n") + 1, len(before) - before.rfind(b"\n")
+        raise ClaimsFileError(f"{name}:{line}:{column}: not UTF-8 text: byte {data[error.start]:#04x} cannot be "
+                              f"decoded") from None
 
 
 def read_path(path) -> ClaimsFile:
@@ -214,7 +217,8 @@ def _source(table, name: str, text: str) -> Source:
             _type(table[key], str, f"{name} [source] {key}")
     missing = [k for k in ("key", "title", "site") if k not in table]
     if missing:
-        raise ClaimsFileError(f"{name} [source] needs {', '.join(missing)}")
+        line = parser.locate(text, max(text.find("[source]"), 0))[0]
+        raise ClaimsFileError(f"{name}:{line}: [source] needs {', '.join(missing)}")
     return Source(table["key"], table["title"], table["site"], table.get("author", ""), table.get("url", ""))
 
 

@@ -66,14 +66,29 @@ def claim_line(text: str, claim_id: str) -> int | None:
     return parser.locate(text, at)[0] if at else None
 
 
+_KEY_LABELS = ("define key ", "aliases key ", "domain key ")  # the formula is a key of a table
+_ENTRY_LABELS = {"define ": "define", "alias ": "aliases", "variable": "variables", "loss": "loss", "dots": "dots",
+                 "latex": "latex"}  # the formula is a value: the table or list it stands in
+
+
 def _label_key(label: str) -> str | None:
-    """The TOML key a formula's label names: "define A_t" -> A_t, "latex" -> latex, "loss of" -> loss."""
-    for prefix in ("define key ", "define ", "aliases key ", "alias ", "domain key "):
+    """The TOML key whose value a formula's label names: "define A_t" -> A_t, "latex" -> latex; None for a key."""
+    if label.startswith(_KEY_LABELS):
+        return None
+    for prefix in ("define ", "alias "):
         if label.startswith(prefix):
             return label[len(prefix):]
     if label.startswith("variable"):
         return "variables"
     return label.split(" ")[0] or None
+
+
+def _table_of(label: str) -> str | None:
+    """The claim's key a formula belongs to: "define key A" and "define A" -> define, "loss of" -> loss."""
+    for prefix in _KEY_LABELS:
+        if label.startswith(prefix):
+            return prefix.split(" ")[0]
+    return next((table for prefix, table in _ENTRY_LABELS.items() if label.startswith(prefix)), None)
 
 
 def quoted_after(text: str, formula: str, start: int) -> int:
@@ -86,65 +101,76 @@ def quoted_after(text: str, formula: str, start: int) -> int:
     return min(quoted) if quoted else text.find(formula, start)
 
 
+def _search(text: str, pattern: re.Pattern, claim_id: str | None):
+    for start, end in _regions(text, claim_id):
+        match = pattern.search(text, start, end)
+        if match:
+            return match
+    return None
+
+
+def _entry(key: str, value: str) -> str:
+    """A regular expression of `key = <value>` in a table or an inline table."""
+    spelled = re.escape(key)
+    return rf"""(?:^|[{{,])[ \t]*("{spelled}"|'{spelled}'|{spelled})[ \t]*=[ \t]*{value}"""
+
+
 def formula_offset(text: str, formula: str, label: str, claim_id: str | None) -> int:
     """Where a formula's text starts in the file, -1 when it is not there verbatim (a TOML string with escapes).
 
     A string holding the formula on the line of its key is looked for in the claim's table, then among the
-    top-level entries (so that a top-level `define` is placed at its own line, not at a claim's formula);
-    failing that, the formula's first quoted occurrence after the claim's id.
+    top-level entries (so that a top-level `define` is placed at its own line, not at a claim's formula); a
+    table's key (define key A_t) where it is written as a key; failing that, the formula's first quoted
+    occurrence after the claim's id.
     """
     if not formula:
         return -1
+    if label.startswith(_KEY_LABELS):
+        match = _search(text, re.compile(rf"""(?:^|[{{,])[ \t]*["']?({re.escape(formula)})["']?[ \t]*=""",
+                                         re.MULTILINE), claim_id)
+        if match:
+            return match.start(1)
     key = _label_key(label)
     if key:
-        spelled = re.escape(key)
-        entry = re.compile(rf"""(?:^|[{{,])[ \t]*("{spelled}"|'{spelled}'|{spelled})[ \t]*=[ \t]*("{{3}}\n?|'{{3}}\n?|"|')"""
-                           + re.escape(formula), re.MULTILINE)
-        for start, end in _regions(text, claim_id):
-            match = entry.search(text, start, end)
-            if match:
-                return match.end() - len(formula)
+        match = _search(text, re.compile(_entry(key, r"""("{3}\n?|'{3}\n?|"|')""") + re.escape(formula),
+                                         re.MULTILINE), claim_id)
+        if match:
+            return match.end() - len(formula)
     return quoted_after(text, formula, anchor(text, claim_id) if claim_id else 0)
 
 
 def where(error: NotationError, text: str, name: str, claim_id: str | None) -> str:
-    """"file:line:column" of a formula's error in the file, or the line of its key and the place within the
-    formula when its text is not found verbatim (a TOML string with escapes)."""
+    """"file:line:column" of a formula's error in the file; when its text is not there verbatim (a TOML string
+    with escapes), the line of its entry (or of its table, or of the claim) and the place within the formula."""
     formula = error.formula
     found = formula_offset(text, formula.text, formula.label, claim_id)
     if found >= 0:
         return "%s:%d:%d" % (name, *parser.locate(text, found + (error.position or 0)))
     key = _label_key(formula.label)
-    raw = _in_basic_string(text, key_offset(text, key, claim_id) if key else None, formula.text,
-                           error.position or 0)
+    string = _search(text, re.compile(_entry(key, '"(?!")'), re.MULTILINE), claim_id) if key else None
+    raw = _in_basic_string(text, string.end(), error.position or 0) if string else None
     if raw is not None:
         return "%s:%d:%d" % (name, *parser.locate(text, raw))
     line, column = parser.locate(formula.text, error.position or 0)
-    at = line_of(text, claim_id, key) if key else None
-    return f"{name}{f':{at}' if at else ''}, {formula.label} line {line}, column {column}"
+    table = _table_of(formula.label)
+    at = (string and parser.locate(text, string.start())[0]) or (table and line_of(text, claim_id, table)) or \
+        (claim_id and claim_line(text, claim_id)) or 1
+    return f"{name}:{at}, {formula.label} line {line}, column {column}"
 
 
 _ESCAPE_LENGTH = {"u": 6, "U": 10}
 
 
-def _in_basic_string(text: str, entry: int | None, formula: str, position: int) -> int | None:
-    """The file offset of character `position` of a formula written as a one-line TOML basic string with
-    escapes ("\\frac{...}") at the entry starting at `entry`; None when the entry is not such a string."""
-    if entry is None:
-        return None
-    line_end = text.find("\n", entry)
-    line = text[entry:line_end if line_end >= 0 else len(text)]
-    match = re.match(r"""[^=]*=[ \t]*"(?!")""", line)
-    if not match:
-        return None
-    raw, decoded = entry + match.end(), 0
-    stripped = len(formula) - len(formula.lstrip())  # the formula was parsed stripped
+def _in_basic_string(text: str, raw: int, position: int) -> int | None:
+    """The file offset of character `position` of a one-line TOML basic string with escapes ("\\frac{...}")
+    whose text starts at `raw`; None when the string ends first."""
+    decoded = 0
     while raw < len(text) and text[raw] not in '"\n':
-        if decoded >= position + stripped:
+        if decoded >= position:
             return raw
         raw += _ESCAPE_LENGTH.get(text[raw + 1:raw + 2], 2) if text[raw] == "\\" else 1
         decoded += 1
-    return raw if decoded >= position + stripped else None
+    return raw if decoded >= position else None
 
 
 def located(error: NotationError, text: str, name: str, claim_id: str) -> NotationError:
