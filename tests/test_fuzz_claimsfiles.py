@@ -30,7 +30,7 @@ from derive.verify import Settings
 UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")  # what a terminal obeys
 ROOT = Path(__file__).resolve().parent.parent
 READING_EXAMPLES = int(__import__("os").environ.get("FUZZ_READING", 2000))
-CHECKING_EXAMPLES = 60
+CHECKING_EXAMPLES = 400
 READING_BUDGET = 10.0  # seconds for reading one file and building its questions
 CHECKING_BUDGET = 60.0  # seconds for one whole `check` of a small file at 5 points
 NAME = "fuzz.toml"

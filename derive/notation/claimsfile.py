@@ -212,9 +212,12 @@ def _source(table, name: str, text: str) -> Source:
     if not isinstance(table, dict):
         raise ClaimsFileError(f"{name}: a [source] table with key, title and site is required")
     _keys(table, SOURCE_KEYS, name, text, max(text.find("[source]"), 0), "[source]")
+    start = max(text.find("[source]"), 0)
     for key in SOURCE_KEYS:
-        if key in table:
-            _type(table[key], str, f"{name} [source] {key}")
+        if key in table and not isinstance(table[key], str):
+            found = key_offset(text[start:], key)
+            line = parser.locate(text, start + (found or 0))[0]
+            _type(table[key], str, f"{name}:{line}: [source] {key}")
     missing = [k for k in ("key", "title", "site") if k not in table]
     if missing:
         line = parser.locate(text, max(text.find("[source]"), 0))[0]
