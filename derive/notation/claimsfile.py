@@ -167,10 +167,10 @@ def read_text(text: str, name: str) -> ClaimsFile:
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        place = re.search(r"\(at line (\d+), column (\d+)\)$", str(error))
+        place = re.search(r"\(at (line (\d+), column (\d+)|end of document)\)$", str(error))
         message = str(error)[:place.start()].strip() if place else str(error)
-        raise ClaimsFileError(f"{name}{':%s:%s' % place.groups() if place else ''}: not valid TOML: "
-                              f"{message}") from None
+        line, column = (place.group(2), place.group(3)) if place and place.group(2) else parser.locate(text, len(text))
+        raise ClaimsFileError(f"{name}:{line}:{column}: not valid TOML: {message}") from None
     except RecursionError:
         raise ClaimsFileError(f"{name} is nested too deeply to be a claims file") from None
     _keys(document, FILE_KEYS, name, text)
