@@ -194,3 +194,16 @@ def test_a_file_level_error_names_the_line(text, fragment):
         assert re.search(r"f\.toml:\d+, claim 1 and f\.toml:\d+, claim 2", message)
     else:
         assert message.startswith(f"f.toml:{line_of(text, fragment)}"), message
+
+
+def test_sympy_refusing_a_formula_is_said_in_words_at_the_claims_line(monkeypatch):
+    from derive.notation import claimsfile as module
+
+    def refuse(spec):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(module, "read", refuse)
+    text = claims_text(("x.b", "z = z + 0", FREE))
+    message = error_of(text)
+    assert message.startswith(f"f.toml:{line_of(text, 'id = ')}: claim x.b: the formula cannot be evaluated")
+    assert "nested too deeply" in message and "RecursionError" not in message

@@ -37,7 +37,8 @@ from derive import models
 from derive.claim import ID, Claim, Source, check_unique
 from derive.errors import ClaimError, ClaimsFileError, InputTooLargeError, ModelError, ModelSpecError, NotationError
 from derive.notation import parser, recurrence
-from derive.notation.locations import anchor, key_offset, line_of, located, located_in_model, relocated
+from derive.notation.locations import (anchor, claim_line, key_offset, line_of, located, located_in_model, refused,
+                                       relocated)
 from derive.notation.statement import Spec, definition, read
 from derive.notation.symbols import written_key
 from derive.rules import Semantics, Status
@@ -278,8 +279,9 @@ def _read_claim(table: dict, claim_id: str, source: Source, text: str, name: str
         raise ClaimsFileError(located_in_model(error, text, name, start)) from None
     except (TypeError, ValueError, ArithmeticError, AttributeError, RecursionError) as error:
         # SymPy refusing what the grammar allowed, as for a claim's formula (_build): bad input, not a crash.
-        raise ClaimsFileError(f"{name}: model: the equations cannot be evaluated: {type(error).__name__}: "
-                              f"{error}") from None
+        line = line_of(text, claim_id, "model")
+        raise ClaimsFileError(f"{name}{f':{line}' if line else ''}: claim {claim_id}: model: the equations cannot be "
+                              f"evaluated: {refused(error)}") from None
     except ClaimsFileError as error:
         line = line_of(text, claim_id, "model")
         raise type(error)(f"{name}{f':{line}' if line else ''}: {error}") from None
@@ -388,8 +390,9 @@ def _read(spec: Spec, claim_id: str, text: str, name: str):
         raise located(error, text, name, claim_id) from None
     except (TypeError, ValueError, ArithmeticError, AttributeError, RecursionError) as error:
         # SymPy refusing an operation the grammar allowed (e.g. a power it cannot form) is still bad input.
-        raise NotationError(f"{name}: claim {claim_id}: the formula cannot be evaluated: "
-                            f"{type(error).__name__}: {error}") from None
+        line = claim_line(text, claim_id)
+        raise NotationError(f"{name}{f':{line}' if line else ''}: claim {claim_id}: the formula cannot be "
+                            f"evaluated: {refused(error)}") from None
     if len(_READ_CACHE) >= MOST_CACHED:
         _READ_CACHE.clear()
     _READ_CACHE[key] = result

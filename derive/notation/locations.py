@@ -219,3 +219,14 @@ def located_in_model(error, text: str, name: str, start: int) -> str:
         line, column = parser.locate(formula.text, error.position)
         place = f"{name}, {formula.label} line {line}, column {column}"
     return f"{place}: model ({formula.label}): {error.message}\n{parser.caret(formula.text, error.position)}"
+
+
+def refused(error: Exception) -> str:
+    """Why SymPy refused what the grammar allowed, in words, without the exception's class (not a crash)."""
+    if isinstance(error, RecursionError):
+        return "it is nested too deeply to evaluate"
+    if isinstance(error, ZeroDivisionError):
+        return "it divides by zero"
+    detail = " ".join(str(error).split())
+    detail = detail if len(detail) <= 120 else detail[:117] + "..."
+    return f"SymPy cannot form it ({detail})" if detail else "SymPy cannot form it"

@@ -23,7 +23,6 @@ from derive.quantity import quantity_of, sorted_symbols
 # the initial output h_0 in [-1, 1] (the range of o ⊙ tanh(c)).
 PARAMETER_RANGE = 2.0
 STATE_RANGE = {"c": 2.0, "h": 1.0}
-POLE_ATTEMPTS = 20  # draws of one point before the model's equations are declared undefined everywhere
 
 
 def _decimal(value: float):
@@ -127,15 +126,8 @@ def _sample(model: Model | None, symbols: tuple, count: int, seed: int, dps: int
     points = []
     with mpmath.workdps(dps):
         for _ in range(count):
-            for _attempt in range(POLE_ATTEMPTS):  # a draw on a pole of the model's own equations is drawn again
-                try:
-                    trajectory = simulate(model, steps, rng)
-                    values = dict(extra(model, trajectory, offset, symbols, rng)) if extra else {}
-                except ZeroDivisionError:
-                    continue
-                break
-            else:
-                raise VerificationError(f"the equations of {model.name} divide by zero at every drawn point")
+            trajectory = simulate(model, steps, rng)
+            values = dict(extra(model, trajectory, offset, symbols, rng)) if extra else {}
             values.update(bind(model, [s for s in symbols if s not in values], trajectory, offset))
             values.update({s: _decimal(rng.uniform(*ranges[s])) for s in free})
             points.append(values)
