@@ -97,6 +97,12 @@ def test_accented_letters_become_tex_accents(text, latex):
     assert "[U+" not in escape(text)
 
 
+def test_the_pdf_metadata_keeps_an_accented_letter_s_letter():
+    from derive.report.tex import _pdf_text
+
+    assert _pdf_text("J. Koutni\u0301k and A. Dvořák") == "J. Koutnik and A. Dvorak"
+
+
 # -- a sample point on a pole --------------------------------------------------------------------------------
 def test_a_claim_with_a_pole_at_a_sampled_point_is_decided():
     z = sympy.Symbol("z", real=True)
