@@ -176,7 +176,7 @@ def _in_basic_string(text: str, raw: int, position: int) -> int | None:
 def located(error: NotationError, text: str, name: str, claim_id: str) -> NotationError:
     """The error with the file, the claim, line and column, and the formula with a caret."""
     formula = error.formula
-    if formula is None or error.position is None or not formula.text:
+    if formula is None or error.position is None:
         line = claim_line(text, claim_id)
         return type(error)(f"{name}{f':{line}' if line else ''}: claim {claim_id}: {error.message}",
                            error.position, formula)
