@@ -197,6 +197,18 @@ def namespace(backend: str) -> dict:
     return table
 
 
+def compiled(symbols, expr, backend: str):
+    """sympy.lambdify of `expr` in the symbols for 'numpy' or 'mpmath', with the table's functions.
+
+    The symbols are renamed x0, x1, ... first, so that a claims file's variable named like a function of the
+    generated code (exp, atan, Sigmoid, mpf) cannot shadow it; lambdify then needs no work to make LaTeX
+    names into Python identifiers either, which was most of its time.
+    """
+    plain = {symbol: sympy.Symbol(f"x{k}") for k, symbol in enumerate(symbols)}
+    renamed = [e.xreplace(plain) for e in expr] if isinstance(expr, (list, tuple)) else expr.xreplace(plain)
+    return sympy.lambdify(list(plain.values()), renamed, modules=[namespace(backend), backend])
+
+
 def to_exp(expr):
     """Every defined function of the table written in its closed form (exp/log); nothing else rewritten.
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,8 @@ from derive import models
 from derive.claim import ID, Claim, Source, check_unique
 from derive.errors import ClaimError, ClaimsFileError, InputTooLargeError, ModelError, ModelSpecError, NotationError
 from derive.notation import parser, recurrence
+from derive.notation.locations import (anchor, claim_line, key_offset, line_of, located, located_in_model, refused,
+                                       relocated)
 from derive.notation.statement import Spec, definition, read
 from derive.notation.symbols import written_key
 from derive.rules import Semantics, Status
@@ -78,10 +81,13 @@ def _type(value, kind, what: str):
     return value
 
 
-def _keys(table: dict, allowed: set, what: str) -> None:
+def _keys(table: dict, allowed: set, what: str, text: str = "", start: int = 0, inside: str = "") -> None:
+    """Refuse unknown keys; with the file's text, at the line of the first (looked for from `start`)."""
     unknown = sorted(set(table) - allowed)
     if unknown:
-        raise ClaimsFileError(f"{what}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+        found = key_offset(text[start:], unknown[0]) if text else None
+        line = f":{parser.locate(text, start + found)[0]}" if found is not None else ""
+        raise ClaimsFileError(f"{what}{line}: {inside + ': ' if inside else ''}unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
                               f"allowed: {', '.join(sorted(allowed))}")
 
 
@@ -124,15 +130,24 @@ def _text(data: bytes, name: str) -> str:
     if len(data) > LARGEST_FILE:
         raise InputTooLargeError(f"{name} is larger than {LARGEST_FILE} bytes; refused")
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")  # a byte-order mark, as some editors write, is not part of the text
     except UnicodeDecodeError as error:
-        raise ClaimsFileError(f"{name} is not UTF-8 text: {error}") from None
+        before = data[:error.start]
+        line, column = before.count(b"\n") + 1, len(before) - before.rfind(b"\n")
+        raise ClaimsFileError(f"{name}:{line}:{column}: not UTF-8 text: byte {data[error.start]:#04x} cannot be "
+                              f"decoded") from None
 
 
 def read_path(path) -> ClaimsFile:
     path = Path(path)
     try:
-        if path.stat().st_size > LARGEST_FILE:
+        status = path.stat()
+        if stat.S_ISDIR(status.st_mode):
+            raise ClaimsFileError(f"cannot read {path}: it is a folder, not a claims file")
+        if not stat.S_ISREG(status.st_mode):  # a FIFO or a device would block or never end: refused unopened
+            raise ClaimsFileError(f"cannot read {path}: not a regular file (a pipe or a device); give a file, "
+                                  f"or pipe it into --stdin")
+        if status.st_size > LARGEST_FILE:
             raise InputTooLargeError(f"{path} is larger than {LARGEST_FILE} bytes; refused")
         with path.open("rb") as stream:
             data = stream.read(LARGEST_FILE + 1)
@@ -149,52 +164,65 @@ def read_text(text: str, name: str) -> ClaimsFile:
     """A claims file's claims; file-level problems raise ClaimsFileError, a claim's own problems stay in its Entry."""
     if len(text.encode("utf-8")) > LARGEST_FILE:
         raise InputTooLargeError(f"{name} is larger than {LARGEST_FILE} bytes; refused")
+    text = text.removeprefix("\ufeff")
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ClaimsFileError(f"{name} is not valid TOML: {error}") from None
+        place = re.search(r"\(at (line (\d+), column (\d+)|end of document)\)$", str(error))
+        message = str(error)[:place.start()].strip() if place else str(error)
+        line, column = (place.group(2), place.group(3)) if place and place.group(2) else parser.locate(text, len(text))
+        raise ClaimsFileError(f"{name}:{line}:{column}: not valid TOML: {message}") from None
     except RecursionError:
         raise ClaimsFileError(f"{name} is nested too deeply to be a claims file") from None
-    _keys(document, FILE_KEYS, name)
-    source = _source(document.get("source"), name)
+    _keys(document, FILE_KEYS, name, text)
+    source = _source(document.get("source"), name, text)
     claims = document.get("claim")
     if not isinstance(claims, list) or not claims or not all(isinstance(c, dict) for c in claims):
         raise ClaimsFileError(f"{name} has no claims: add [[claim]] tables")
     if len(claims) > MOST_CLAIMS:
         raise InputTooLargeError(f"{name} has {len(claims)} claims; the limit is {MOST_CLAIMS}")
     result = ClaimsFile(name, source)
+    places = []
+    starts = [m.start() for m in re.finditer(r"^[ \t]*\[\[[ \t]*claim[ \t]*\]\]", text, re.MULTILINE)]
     for index, table in enumerate(claims, 1):
-        what = f"{name}, claim {index}"
-        _keys(table, CLAIM_KEYS, what)
+        start = starts[index - 1] if len(starts) == len(claims) else 0
+        what = f"{name}:{parser.locate(text, start)[0]}: claim {index}" if start else f"{name}, claim {index}"
+        places.append(what.replace(": claim", ", claim"))
+        _keys(table, CLAIM_KEYS, name, text, start, f"claim {index}")
         claim_id = _type(table.get("id"), str, f"{what}: id")
         if not ID.match(claim_id):
             raise ClaimsFileError(f"{what}: id {claim_id!r} must be letters, digits, '.', '_' or '-'")
-    check_unique(((table["id"], f"{name}, claim {index}") for index, table in enumerate(claims, 1)), ClaimsFileError)
+    check_unique(((table["id"], place) for table, place in zip(claims, places)), ClaimsFileError)
     for table in claims:
         claim_id = table["id"]
         merged = _merge(document, table)
         expect = table.get("expect")
         if expect is not None and expect not in EXPECTATIONS:
-            raise ClaimsFileError(f"claim {claim_id}: expect must be one of {', '.join(EXPECTATIONS)}, got {expect!r}")
+            raise relocated(ClaimsFileError(f"claim {claim_id}: expect must be one of {', '.join(EXPECTATIONS)}, "
+                                            f"got {expect!r}"), text, name, claim_id, "expect")
         entry = Entry(claim_id, expect=expect)
         try:
             entry.claim = _claim(merged, claim_id, source, text, name, "model" in table)
         except NotationError as error:
-            entry.error = _located(error, text, name, claim_id)
+            entry.error = located(error, text, name, claim_id)
         result.entries.append(entry)
     return result
 
 
-def _source(table, name: str) -> Source:
+def _source(table, name: str, text: str) -> Source:
     if not isinstance(table, dict):
         raise ClaimsFileError(f"{name}: a [source] table with key, title and site is required")
-    _keys(table, SOURCE_KEYS, f"{name} [source]")
+    _keys(table, SOURCE_KEYS, name, text, max(text.find("[source]"), 0), "[source]")
+    start = max(text.find("[source]"), 0)
     for key in SOURCE_KEYS:
-        if key in table:
-            _type(table[key], str, f"{name} [source] {key}")
+        if key in table and not isinstance(table[key], str):
+            found = key_offset(text[start:], key)
+            line = parser.locate(text, start + (found or 0))[0]
+            _type(table[key], str, f"{name}:{line}: [source] {key}")
     missing = [k for k in ("key", "title", "site") if k not in table]
     if missing:
-        raise ClaimsFileError(f"{name} [source] needs {', '.join(missing)}")
+        line = parser.locate(text, max(text.find("[source]"), 0))[0]
+        raise ClaimsFileError(f"{name}:{line}: [source] needs {', '.join(missing)}")
     return Source(table["key"], table["title"], table["site"], table.get("author", ""), table.get("url", ""))
 
 
@@ -222,53 +250,77 @@ def notation_key(text: str, label: str) -> str:
 
 
 def _claim(table: dict, claim_id: str, source: Source, text: str, name: str, own_model: bool = False) -> Claim:
+    """The claim of one [[claim]] table (its file's defaults merged in); an error in it names the file and the
+    line of the entry it is about."""
+    at = ["id"]  # the key being read, for the line of an error
+    try:
+        return _read_claim(table, claim_id, source, text, name, own_model, at)
+    except ClaimsFileError as error:
+        raise relocated(error, text, name, claim_id, at[0]) from None
+
+
+def _read_claim(table: dict, claim_id: str, source: Source, text: str, name: str, own_model: bool,
+                at: list) -> Claim:
     for key in ("where", "latex"):
+        at[0] = key
         if key not in table:
             raise ClaimsFileError(f"claim {claim_id} needs {key}")
         _type(table[key], str, f"claim {claim_id}: {key}")
     formula = _formula(table["latex"], "latex")
+    at[0] = "semantics"
     semantics = table.get("semantics", "full")
     if semantics not in SEMANTICS:
         raise ClaimsFileError(f"claim {claim_id}: semantics must be full or truncated, got {semantics!r}")
+    at[0] = "model"
     try:
         model = model_from(table.get("model"), f"claim {claim_id}: model")
     except (NotationError, ModelSpecError) as error:  # the model's own equations: the file cannot be used
-        anchor = _anchor(text, claim_id) if own_model else 0
-        raise ClaimsFileError(_located_in_model(error, text, name, anchor)) from None
+        start = anchor(text, claim_id) if own_model else 0
+        raise ClaimsFileError(located_in_model(error, text, name, start)) from None
     except (TypeError, ValueError, ArithmeticError, AttributeError, RecursionError) as error:
         # SymPy refusing what the grammar allowed, as for a claim's formula (_build): bad input, not a crash.
-        raise ClaimsFileError(f"{name}: model: the equations cannot be evaluated: {type(error).__name__}: "
-                              f"{error}") from None
+        line = line_of(text, claim_id, "model")
+        raise ClaimsFileError(f"{name}{f':{line}' if line else ''}: claim {claim_id}: model: the equations cannot be "
+                              f"evaluated: {refused(error)}") from None
     except ClaimsFileError as error:
-        line = _line_of(text, claim_id, "model")
+        line = line_of(text, claim_id, "model")
         raise type(error)(f"{name}{f':{line}' if line else ''}: {error}") from None
+    at[0] = "aliases"
     aliases = {notation_key(k, f"aliases key {k}"): notation_key(_type(v, str, f"alias {k}"), f"alias {k}")
                for k, v in _type(table.get("aliases", {}), dict, "aliases").items()}
+    at[0] = "define"
     definitions = dict(definition(_formula(k, f"define key {k}"), _formula(v, f"define {k}"))
                        for k, v in _type(table.get("define", {}), dict, "define").items())
+    at[0] = "variables"
     variables = tuple(notation_key(_type(v, str, "a variable"), f"variable {v}")
                       for v in _type(table.get("variables", []), list, "variables"))
+    at[0] = "domain"
     domain = {}
     for key, ends in _type(table.get("domain", {}), dict, "domain").items():
-        if not isinstance(ends, list) or len(ends) != 2:
-            raise ClaimsFileError(f"claim {claim_id}: domain of {key} must be [low, high]")
-        domain[key] = tuple(ends)
+        at[0] = key
+        domain[key] = _ends(ends, key, claim_id)
+    at[0] = "values"
     values = {}
     for key, items in _type(table.get("values", {}), dict, "values").items():
+        at[0] = key
         listed = items if isinstance(items, list) else [items]
         if not listed or len(listed) > MOST_VALUES or not all(isinstance(v, int) and not isinstance(v, bool)
                                                                 and abs(v) <= 30 for v in listed):
             raise ClaimsFileError(f"claim {claim_id}: values of {key} must be 1 to {MOST_VALUES} whole numbers "
                                   f"between -30 and 30")
         values[key] = items
+    at[0] = "loss"
     loss = table.get("loss")
     if loss is not None:
         _type(loss, dict, f"claim {claim_id}: loss")
         _keys(loss, {"symbol", "of"}, f"claim {claim_id}: loss")
         loss = (_formula(loss.get("symbol"), "loss symbol"), _formula(loss.get("of"), "loss of"))
+    at[0] = "dots"
     dots = _formula(table["dots"], "dots") if "dots" in table else None
     spec = Spec(formula, model, semantics, aliases, variables, domain, values, definitions, dots, loss)
+    at[0] = "reading"
     reading = _type(table.get("reading") or _reading(model, semantics, values), str, "reading")
+    at[0] = "statement"
     build = functools.partial(_build, spec, claim_id, text, name)
     try:  # read now, so that the readings the engine chooses are part of the claim's reading
         built, notes = _read(spec, claim_id, text, name)
@@ -280,25 +332,26 @@ def _claim(table: dict, claim_id: str, source: Source, text: str, name: str, own
             reading = f"{reading.rstrip()} {ENGINE_READINGS} {'; '.join(notes)}."
     return Claim(id=claim_id, source=source, where=table["where"], printed=formula.text,
                  reading=reading, build=build,
-                 statement=_type(table.get("statement", ""), str, "statement"),
+                 statement=_type(table.get("statement", ""), str, f"claim {claim_id}: statement"),
                  verbatim=_type(table.get("verbatim", True), bool, "verbatim"), model=model, spec=spec)
+
+
+def _ends(ends, key: str, claim_id: str) -> tuple:
+    """A `domain` entry's [low, high]: numbers, or "-inf" and "inf", low below high."""
+    infinite = ("-inf", "inf", "+inf", "-oo", "oo", "+oo", "-infinity", "infinity", "+infinity")
+    if not isinstance(ends, list) or len(ends) != 2 or not all(
+            (isinstance(end, (int, float)) and not isinstance(end, bool) and end == end)
+            or (isinstance(end, str) and end.strip() in infinite) for end in ends):
+        raise ClaimsFileError(f"claim {claim_id}: domain of {key} must be [low, high], numbers or \"-inf\" and "
+                              f"\"inf\"")
+    low, high = ends
+    if all(isinstance(end, (int, float)) for end in ends) and not low < high:
+        raise ClaimsFileError(f"claim {claim_id}: domain of {key} is empty: [{low}, {high}]")
+    return tuple(ends)
 
 
 def _built(question):
     return question
-
-
-def _line_of(text: str, claim_id: str, key: str) -> int | None:
-    """The line of `key = ...` in the claim's table, or of the file's own `key` (or [key] table) it inherits."""
-    anchor = max(text.find(f'"{claim_id}"'), text.find(f"'{claim_id}'"))
-    start = text.rfind("[[claim]]", 0, anchor) if anchor >= 0 else -1
-    end = text.find("[[claim]]", anchor) if anchor >= 0 else -1
-    if start >= 0:
-        match = re.compile(rf"^[ \t]*{key}[ \t]*=", re.MULTILINE).search(text, start, end if end >= 0 else len(text))
-        if match:
-            return parser.locate(text, match.start())[0]
-    match = re.compile(rf"^[ \t]*(\[{key}\]|{key}[ \t]*=)", re.MULTILINE).search(text, 0, text.find("[[claim]]"))
-    return parser.locate(text, match.start())[0] if match else None
 
 
 def _reading(model, semantics: str, values: dict) -> str:
@@ -334,71 +387,16 @@ def _read(spec: Spec, claim_id: str, text: str, name: str):
     try:
         result = read(spec)
     except NotationError as error:
-        raise _located(error, text, name, claim_id) from None
+        raise located(error, text, name, claim_id) from None
     except (TypeError, ValueError, ArithmeticError, AttributeError, RecursionError) as error:
         # SymPy refusing an operation the grammar allowed (e.g. a power it cannot form) is still bad input.
-        raise NotationError(f"{name}: claim {claim_id}: the formula cannot be evaluated: "
-                            f"{type(error).__name__}: {error}") from None
+        line = claim_line(text, claim_id)
+        raise NotationError(f"{name}{f':{line}' if line else ''}: claim {claim_id}: the formula cannot be "
+                            f"evaluated: {refused(error)}") from None
     if len(_READ_CACHE) >= MOST_CACHED:
         _READ_CACHE.clear()
     _READ_CACHE[key] = result
     return result
-
-
-def _anchor(text: str, claim_id: str) -> int:
-    """Where a claim's table starts in the file (its quoted id), 0 when it cannot be found."""
-    return max(text.find(f'"{claim_id}"'), text.find(f"'{claim_id}'"), 0)
-
-
-def _found(text: str, formula: str, anchor: int) -> int:
-    """Where a formula's text starts in the file: as a TOML string right after its opening quote (so that a
-    short formula is not found inside another line), else anywhere after `anchor`; -1 when it is not there."""
-    if not formula:
-        return -1
-    quoted = [text.find(quote + formula, anchor) for quote in ("'", '"')]  # a triple quote ends with one too
-    quoted = [at + 1 for at in quoted if at >= 0]
-    return min(quoted) if quoted else text.find(formula, anchor)
-
-
-def _where(error: NotationError, text: str, name: str, anchor: int) -> str:
-    """"file:line:column" of a formula's error in the file, or the place within the formula when its text is not
-    found verbatim (a TOML string with escapes)."""
-    formula = error.formula
-    found = _found(text, formula.text, anchor)
-    if found >= 0:
-        return "%s:%d:%d" % (name, *parser.locate(text, found + error.position))
-    line, column = parser.locate(formula.text, error.position)
-    return f"{name}, {formula.label} line {line}, column {column}"
-
-
-def _located(error: NotationError, text: str, name: str, claim_id: str) -> NotationError:
-    """The error with the file, the claim, line and column, and the formula with a caret."""
-    formula = error.formula
-    if formula is None or error.position is None:
-        return type(error)(f"{name}: claim {claim_id}: {error.message}", error.position, formula)
-    message = (f"{_where(error, text, name, _anchor(text, claim_id))}: claim {claim_id} ({formula.label}): "
-               f"{error.message}\n{parser.caret(formula.text, error.position)}")
-    return type(error)(message, error.position, formula)
-
-
-def _located_in_model(error, text: str, name: str, anchor: int) -> str:
-    """A [model] table's error with the file, line and column: in an equation, or at the `state`, `inputs` or
-    `truncate` entry it is about, with a caret."""
-    if isinstance(error, ModelSpecError):
-        key = re.compile(r"\b%s\s*=" % re.escape(error.key)).search(text, anchor) if error.key else None
-        if key is None:
-            return f"{name}: model: {error.message}"
-        after = re.compile(r"\n\s*(\w+\s*=|\[)").search(text, key.end())  # the entry ends where the next starts
-        end = after.start() if after else len(text)
-        quoted = [text.find(q + error.value + q, key.end(), end) for q in ('"', "'")] if error.value else []
-        found = min((f + 1 for f in quoted if f >= 0), default=key.start())
-        line, column = parser.locate(text, found)
-        return f"{name}:{line}:{column}: model ({error.key}): {error.message}\n{parser.caret(text, found)}"
-    formula = error.formula
-    if formula is None or error.position is None:
-        return f"{name}: model: {error.message}"
-    return (f"{_where(error, text, name, anchor)}: model ({formula.label}): {error.message}\n"
-            f"{parser.caret(formula.text, error.position)}")
 
 
 def load(path) -> list[Claim]:

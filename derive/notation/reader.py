@@ -131,7 +131,14 @@ class Reader:
             if self.context.dots is None:
                 self.fail(signed, "\\dots leaves terms out; say what they are with dots = '...' in the claim, "
                                   "or the engine cannot check the formula")
-            value = self.evaluate(self.context.dots, None, env)
+            if "\\dots" in self._expanding:  # dots = "a + \\dots", or through a defined term
+                self.fail(signed, "the terms of dots contain \\dots again: dots must say what the left-out terms "
+                                  "are without \\dots")
+            self._expanding.append("\\dots")
+            try:
+                value = self.evaluate(self.context.dots, None, env)
+            finally:
+                self._expanding.pop()
             signs = [c for c in signed.children if isinstance(c, lark.Token) and c.type == "MINUS"]
             return self._negate(value, signed) if signs else value
         return self.value(signed, env)

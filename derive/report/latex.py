@@ -27,7 +27,8 @@ _MATH = {
     "₀": "_{0}", "₁": "_{1}", "₂": "_{2}", "ₜ": "_{t}", "∘": r"\circ", "…": r"\dots", "∀": r"\forall",
 }
 _TEXT = {"“": "``", "”": "''", "‘": "`", "’": "'", "–": "--", "—": "---", "\u00a0": "~", "ß": r"\ss{}",
-         "´": "'"}
+         "´": "'", "ø": r"{\o}", "Ø": r"{\O}", "ł": r"{\l}", "Ł": r"{\L}", "æ": r"{\ae}", "Æ": r"{\AE}",
+         "œ": r"{\oe}", "Œ": r"{\OE}", "ı": r"{\i}", "ȷ": r"{\j}", "¡": "!`", "¿": "?`"}
 # Combining marks: over a Latin letter, TeX's text accents (Koutník: Koutn\'{\i}k); else the notation's
 # math accents (c̃ as \tilde{c}). Tilde, macron, circumflex and dot above are always the notation's.
 _ACCENTS = {"\u0303": r"\tilde", "\u0304": r"\bar", "\u0302": r"\hat", "\u0307": r"\dot"}
@@ -81,6 +82,9 @@ def _character(character: str) -> str:
         return _TEXT[character]
     if character.isascii() and character.isprintable():
         return character
+    compatible = unicodedata.normalize("NFKC", character)  # a ligature ﬁ as fi, a full-width Ａ as A
+    if compatible != character and compatible.isascii() and compatible.isprintable():
+        return "".join(_character(c) for c in compatible)
     return _code_point(character)  # control characters (an ANSI escape's ESC) and what TeX may not know
 
 

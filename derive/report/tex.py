@@ -9,6 +9,7 @@ body size and broken over rows when long (derive.report.math).
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from derive import models
 from derive.quantity import typeset_name
@@ -81,8 +82,10 @@ _INTRODUCTION = (
 
 
 def _pdf_text(text: str) -> str:
-    """Text for the PDF's metadata: plain characters only (hyperref reads it outside any math)."""
-    return re.sub(r"[^A-Za-z0-9 ,.:;()'/-]", "", str(text)).strip()
+    """Text for the PDF's metadata: plain characters only (hyperref reads it outside any math); an accented
+    letter keeps its letter (Koutník: Koutnik)."""
+    letters = "".join(c for c in unicodedata.normalize("NFKD", str(text)) if not unicodedata.combining(c))
+    return re.sub(r"[^A-Za-z0-9 ,.:;()'/-]", "", letters).strip()
 
 
 def _by_source(results) -> list:

@@ -19,7 +19,7 @@ from derive.exact.collapse import readable
 from derive.exact.leaves import gates_to_preactivations, to_leaves
 from derive.notation.printer import NotationPrinter
 from derive.quantity import sorted_symbols
-from derive.rules import Method, Semantics, Status, namespace
+from derive.rules import Method, Semantics, Status, compiled
 from derive.verify import points as points_module
 from derive.verify import proof
 from derive.verify.questions import Equal, Settings, verify
@@ -38,14 +38,48 @@ def _relative_error(a: list, b: list):
 
 @functools.lru_cache(maxsize=256)
 def _mpmath_function(symbols: tuple, entries: tuple):
-    """The entries as one mpmath function of the symbols (made once: a diagnosis compares one exact side often).
+    """The entries as one mpmath function of the symbols (made once: a diagnosis compares one exact side often)."""
+    return compiled(symbols, list(entries), "mpmath")
 
-    The symbols are renamed x0, x1, ... first: lambdify then needs no work to make their LaTeX names into
-    Python identifiers, which was most of its time.
+
+def _finite_values(function, arguments) -> list | None:
+    """The function's entries at a point as mpmath numbers, or None on a pole (a division by zero, an
+    infinity or a NaN): such a point says nothing about the claim."""
+    try:
+        values = [mpmath.mpf(v) for v in function(*arguments)]
+    except (ZeroDivisionError, OverflowError):
+        return None
+    return values if all(mpmath.isfinite(v) for v in values) else None
+
+
+class _OnPole(Exception):
+    """A sample point fell on a pole of one side: the points are drawn again, off the poles."""
+
+
+POLE_ROUNDS = 8  # fresh draws, each with its own seed, to replace the points that fall on a pole
+
+
+def off_poles(question: Equal, functions, symbols, settings: Settings) -> list:
+    """settings.points sample points at which every function is finite, drawn deterministically.
+
+    The seed's own points come first; a point on a pole of either side is replaced by a point of a draw
+    with a seed derived from it (seed + 1, seed + 2, ...), so the same seed gives the same points. A claim
+    is never failed because one random point hit a pole.
     """
-    plain = {symbol: sympy.Symbol(f"x{k}") for k, symbol in enumerate(symbols)}
-    return sympy.lambdify(list(plain.values()), [e.xreplace(plain) for e in entries],
-                          modules=[namespace("mpmath"), "mpmath"])
+    wanted, kept = settings.points, []
+    with mpmath.workdps(settings.digits):
+        for round_number in range(POLE_ROUNDS + 1):
+            draws = points_module.sample(question.model, symbols, wanted, settings.seed + round_number,
+                                         settings.digits, question.extra, question.domain)
+            for values in draws:
+                arguments = [values[s] for s in symbols]
+                if all(_finite_values(function, arguments) is not None for function in functions):
+                    kept.append(values)
+                    if len(kept) == wanted:
+                        return kept
+    if not kept:
+        raise VerificationError("the claim's sides are undefined (a division by zero) at every sampled point")
+    return kept
 
 
 def _compare(hand, exact, symbols, points, settings: Settings, semantics: Semantics, labels=()) -> Comparison:
@@ -57,8 +91,9 @@ def _compare(hand, exact, symbols, points, settings: Settings, semantics: Semant
     with mpmath.workdps(settings.digits):
         for values in points:
             arguments = [values[s] for s in symbols]
-            a = [mpmath.mpf(v) for v in hand_fn(*arguments)]
-            b = [mpmath.mpf(v) for v in exact_fn(*arguments)]
+            a, b = _finite_values(hand_fn, arguments), _finite_values(exact_fn, arguments)
+            if a is None or b is None:
+                raise _OnPole()
             error = _relative_error(a, b)
             if worst is None or error > worst[0]:
                 worst = (error, values, a, b)
@@ -114,14 +149,21 @@ def _(question: Equal, settings: Settings = Settings()) -> Verdict:
     latex = (lambda expr: "") if settings.screening else (lambda expr: printed(readable(expr, question.model)))
     shown = readable(hand, question.model) if question.labels and not settings.screening else None
     hand_entries = [printed(value) for value in shown] if shown is not None else [""] * len(question.labels)
+    try:
+        compared = [_compare(hand, exact, symbols, draws, settings, name, question.labels)
+                    for name, exact in sides.items()]
+    except _OnPole:  # rare: only then is every point checked before the comparison
+        functions = [_mpmath_function(tuple(symbols), tuple(_entries(side))) for side in [hand, *sides.values()]]
+        draws = off_poles(question, functions, symbols, settings)
+        compared = [_compare(hand, exact, symbols, draws, settings, name, question.labels)
+                    for name, exact in sides.items()]
     comparisons = []
-    for name, exact in sides.items():
-        compared = _compare(hand, exact, symbols, draws, settings, name, question.labels)
+    for (name, exact), compared in zip(sides.items(), compared):
         entries = tuple(EntryComparison(e.label, e.equal, e.max_relative_error, text)
                         for e, text in zip(compared.entries, hand_entries))
         comparisons.append(Comparison(name, compared.equal, compared.max_relative_error, latex(exact), entries,
                                       compared.counterexample))
-    evidence = EqualAtPoints(settings.points, settings.digits, settings.seed, settings.tolerance, latex(hand),
+    evidence = EqualAtPoints(len(draws), settings.digits, settings.seed, settings.tolerance, latex(hand),
                              tuple(comparisons))
     full, truncated = comparisons[0], (comparisons[1] if len(comparisons) > 1 else None)
     if full.equal:

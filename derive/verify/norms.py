@@ -20,7 +20,7 @@ from derive.errors import VerificationError
 from derive.evidence import NormEvidence, Verdict
 from derive.models import Model
 from derive.quantity import sorted_symbols
-from derive.rules import Method, Status, namespace
+from derive.rules import Method, Status, compiled
 from derive.verify import norm_proof
 from derive.verify import points as points_module
 from derive.verify.proof import run_with_budget
@@ -111,11 +111,10 @@ class Evaluator:
         atoms = sorted(set().union(*[e.atoms(Norm) for e in expressions]), key=sympy.default_sort_key)
         self.symbols = symbols
         self.atoms = [(sympy.Dummy("norm"), atom) for atom in atoms]
-        modules = [namespace("mpmath"), "mpmath"]
-        self.matrices = [(atom.kind, atom.matrix.shape, sympy.lambdify(symbols, list(atom.matrix), modules=modules))
+        self.matrices = [(atom.kind, atom.matrix.shape, compiled(symbols, list(atom.matrix), "mpmath"))
                          for _, atom in self.atoms]
         replaced = [e.xreplace({atom: dummy for dummy, atom in self.atoms}) for e in expressions]
-        self.outer = sympy.lambdify(list(symbols) + [d for d, _ in self.atoms], replaced, modules=modules)
+        self.outer = compiled(list(symbols) + [d for d, _ in self.atoms], replaced, "mpmath")
 
     def __call__(self, point: dict) -> list:
         arguments = [point[s] for s in self.symbols]

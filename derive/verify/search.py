@@ -27,7 +27,7 @@ import scipy.optimize
 import sympy
 from flint import arb, ctx
 
-from derive.rules import namespace
+from derive.rules import compiled
 from derive.verify.intervals import ball, compile_arb
 
 SAMPLES = 4096
@@ -96,9 +96,8 @@ class Search:
         self.ranges = tuple((sympy.sympify(low), sympy.sympify(high)) for low, high in ranges)
         self.violation = (expr - bound) if upper else (bound - expr)
         self.exact = compile_arb(self.violation, self.variables)
-        modules = [namespace("numpy"), "numpy"]
-        self.floats = sympy.lambdify(self.variables, self.violation, modules=modules)
-        self.mp = sympy.lambdify(self.variables, [expr, bound], modules=[namespace("mpmath"), "mpmath"])
+        self.floats = compiled(self.variables, self.violation, "numpy")
+        self.mp = compiled(self.variables, [expr, bound], "mpmath")
 
     # -- float side ------------------------------------------------------------------------
     def values(self, points: np.ndarray) -> np.ndarray:
@@ -201,6 +200,8 @@ class Search:
 
     def _confirm_near(self, point, how: str):
         """Try exact decimals near a float point: few places first (0 before 1e-9), then the float's 17 digits."""
+        if not all(math.isfinite(float(coordinate)) for coordinate in point):
+            return None  # an optimisation that ran off to infinity (near a pole) proposes nothing
         seen = set()
         for places in PLACES + (None,):
             candidate = []
