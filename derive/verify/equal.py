@@ -153,7 +153,7 @@ def _(question: Equal, settings: Settings = Settings()) -> Verdict:
         compared = [_compare(hand, exact, symbols, draws, settings, name, question.labels)
                     for name, exact in sides.items()]
     except _OnPole:  # rare: only then is every point checked before the comparison
-        functions = [_mpmath_function(tuple(symbols), tuple(_entries(side))) for side in [hand, *sides.values()]]
+        functions = [_mpmath_function(tuple(symbols), tuple(proof.entries(side))) for side in [hand, *sides.values()]]
         draws = off_poles(question, functions, symbols, settings)
         compared = [_compare(hand, exact, symbols, draws, settings, name, question.labels)
                     for name, exact in sides.items()]
