@@ -204,3 +204,129 @@ def run_command(command: list[str], cwd, timeout: float, env: dict) -> subproces
         process.wait()
         raise
     return subprocess.CompletedProcess(command, process.returncode, output, "")
+
+
+# -- one forked child with a pipe, a memory limit and a processor-time clock ---------------------------------
+_channel = {"sender": None}  # in a Child: the pipe to its parent, for `tell_parent`
+
+
+def tell_parent(message) -> None:
+    """In a Child: send its parent a message while working (the stage it is in); elsewhere nothing."""
+    sender = _channel["sender"]
+    if sender is not None:
+        with contextlib.suppress(OSError, ValueError):
+            sender.send(("note", message))
+
+
+def memory_limit() -> int | None:
+    """The address-space limit of this process in bytes, or None when it has none."""
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    return None if soft == resource.RLIM_INFINITY else soft
+
+
+def _limit_memory(limit: int | None) -> None:
+    import resource
+
+    if limit is None:
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+class Child:
+    """`function(*args)` in a forked child that dies with derive, its address space limited to `memory` bytes.
+
+    The child sends notes (`tell_parent`) and then one outcome: ("ok", result), ("error", text), or
+    ("memory", "") when it ran out of memory. `read()` takes one message when `connection` is readable;
+    `outcome` is then set, or stays None; a child that ends without one "died" (`died()` says how).
+    """
+
+    def __init__(self, function, args=(), memory: int | None = None):
+        context = multiprocessing.get_context("fork")
+        self.connection, sender = context.Pipe(duplex=False)
+        parent = os.getpid()
+        self.notes: list = []
+        self.outcome = None
+        self.started = time.monotonic()
+
+        def child():
+            child_started(parent)  # killed with its parent, even by SIGKILL
+            _channel["sender"] = sender
+            message = None
+            try:
+                _limit_memory(memory)
+                message = ("ok", function(*args))
+            except MemoryError:
+                message = ("memory", "")  # sent below, once the exception's frames are freed
+            except BaseException as error:  # noqa: BLE001 - the parent decides what a failure means
+                try:
+                    message = ("error", f"{type(error).__name__}: {error}")
+                except MemoryError:
+                    message = ("memory", "")
+            try:
+                sender.send(message)
+            except MemoryError:
+                sender.send(("memory", ""))
+            except Exception as error:  # noqa: BLE001 - a result that cannot be sent is a failure, said so
+                sender.send(("error", f"the result could not be sent: {type(error).__name__}: {error}"))
+            finally:
+                sender.close()
+                os._exit(0)
+
+        self.process = context.Process(target=child, daemon=False)  # it may start children (proofs)
+        with uninterrupted():  # a fork (see raise_if_interrupted)
+            self.process.start()
+        sender.close()
+
+    def read(self) -> bool:
+        """Take one message (call when `connection` is readable); True once the child has finished."""
+        try:
+            kind, value = self.connection.recv()
+        except (EOFError, OSError):
+            self.outcome = ("died", self.died())
+            return True
+        if kind == "note":
+            self.notes.append(value)
+            return False
+        self.outcome = (kind, value)
+        return True
+
+    def died(self) -> str:
+        """How the child ended without an outcome: "was killed by SIGKILL", "exited with code 1"."""
+        self.process.join(2.0)
+        code = self.process.exitcode
+        if code is not None and code < 0:
+            return f"was killed by {signal.Signals(-code).name}"
+        return f"exited with code {code}" if code is not None else "stopped answering"
+
+    def cpu_seconds(self) -> float:
+        """Processor seconds (user and system) the child has used so far; 0 where /proc cannot tell."""
+        try:
+            with open(f"/proc/{self.process.pid}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (man 5 proc)
+
+    def wait(self, cpu_budget: float, wall_budget: float):
+        """Wait for the outcome: None when the child used `cpu_budget` processor seconds or `wall_budget` seconds."""
+        deadline = self.started + wall_budget
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or self.cpu_seconds() >= cpu_budget:
+                return None
+            if self.connection.poll(min(left, 0.02)):
+                if self.read():
+                    return self.outcome
+
+    def end(self) -> None:
+        """Kill the child if it still runs, and reap it."""
+        if self.process.is_alive():
+            with contextlib.suppress(OSError):
+                os.kill(self.process.pid, signal.SIGKILL)
+        self.process.join()
+        self.connection.close()

@@ -1,0 +1,133 @@
+"""The limits of a claim: each runs in a child process of its own, with a wall-clock budget and a memory limit.
+
+A claim's whole work — reading, differentiation, numeric evaluation, proofs,
+bound search, diagnosis — runs in a forked child (derive.lifetime.Child)
+whose address space is limited (RLIMIT_AS) and which is killed when its
+budget is spent or the run's deadline passes. Whatever stops it, the claim is
+undecided with evidence naming the stage it was in (derive.evidence.OutOfBudget),
+and the run goes on with the other claims. The children run `jobs` at a time,
+the same way for one job as for many, so `--jobs` changes only the speed.
+Proof attempts inside a claim are budgeted in processor time
+(derive.verify.proof), and so are the bound searches (`cpu_seconds`).
+"""
+from __future__ import annotations
+
+import os
+import time
+from multiprocessing.connection import wait
+
+from derive import lifetime
+from derive.evidence import OutOfBudget, Verdict
+from derive.rules import Method, Status
+
+MOST_MEMORY = 1024 ** 4  # bytes: a larger --memory is a typo
+LEAST_MEMORY = 256 * 1024 ** 2  # bytes: derive with SymPy loaded needs about this much address space to start
+
+
+class OverBudget(Exception):
+    """Raised by a guard that refuses work beyond derive's limits: the claim is undecided, saying why."""
+
+    def __init__(self, stage: str, note: str):
+        super().__init__(note)
+        self.stage, self.note = stage, note
+
+
+def cores() -> int:
+    """The processors this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def stage(name: str) -> None:
+    """Say which stage of its claim this process is in (for the evidence, should the claim run out)."""
+    lifetime.tell_parent(name)
+
+
+def cpu_seconds() -> float:
+    """Processor seconds used by this process and its finished children: a clock that load does not speed up."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def memory_text(size: int) -> str:
+    """A byte count as written in the limits: 2 GB, 512 MB."""
+    if size % 1024 ** 3 == 0:
+        return f"{size // 1024 ** 3} GB"
+    return f"{size / 1024 ** 2:.0f} MB"
+
+
+def parse_memory(text: str) -> int:
+    """--memory: a number of bytes with an optional unit (K, M, G, T, with or without B; MB when none)."""
+    units = {"": 1024 ** 2, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4}
+    cleaned = text.strip().upper().removesuffix("IB").removesuffix("B")
+    unit = cleaned[-1:] if cleaned[-1:] in "KMGT" and cleaned[-1:] else ""
+    number = float(cleaned[: len(cleaned) - len(unit)])
+    if not number == number or number in (float("inf"), float("-inf")):
+        raise ValueError(text)
+    return int(number * units[unit])
+
+
+def refused(refusal: OverBudget) -> Verdict:
+    """The undecided verdict of a claim a guard refused."""
+    return _verdict(refusal.stage, "refused", note=refusal.note)
+
+
+def _verdict(stage_name: str, resource: str, limit: str = "", note: str = "") -> Verdict:
+    return Verdict(Status.UNDECIDED, Method.NONE, OutOfBudget(stage_name or "start", resource, limit, note))
+
+
+def run_claims(count: int, work, jobs: int, seconds: float, memory: int, deadline: float | None, on_done):
+    """Run `work(index)` for every index in its own child, `jobs` at a time, each within `seconds` and `memory`.
+
+    `deadline` is a time.monotonic() after which no claim runs on. `on_done(index, outcome, seconds)`
+    receives, in the order claims finish, ("ok", result), ("error", text), or ("over", Verdict) for a claim
+    stopped by a limit. On any exception (an interrupt) the children are killed.
+    """
+    waiting, running = list(range(count)), {}
+    try:
+        while waiting or running:
+            now = time.monotonic()
+            while waiting and len(running) < jobs:
+                index = waiting.pop(0)
+                if deadline is not None and now >= deadline:
+                    on_done(index, ("over", _verdict("", "deadline", "the claim was not started")), 0.0)
+                    continue
+                running[index] = lifetime.Child(work, (index,), memory)
+            if not running:
+                break
+            ends = [child.started + seconds for child in running.values()]
+            soonest = min(ends + ([deadline] if deadline is not None else []))
+            ready = wait([child.connection for child in running.values()], max(0.0, soonest - time.monotonic()))
+            now = time.monotonic()
+            for index, child in list(running.items()):
+                finished = child.connection in ready and child.read()
+                over = None
+                if not finished and now >= child.started + seconds:
+                    over = _verdict(_last(child), "time", f"{seconds:g} s")
+                elif not finished and deadline is not None and now >= deadline:
+                    over = _verdict(_last(child), "deadline")
+                if finished or over:
+                    child.end()
+                    del running[index]
+                    on_done(index, _outcome(child, over, memory), now - child.started)
+    finally:
+        for child in running.values():
+            child.end()
+
+
+def _last(child) -> str:
+    return child.notes[-1] if child.notes else ""
+
+
+def _outcome(child, over, memory: int):
+    if over is not None:
+        return "over", over
+    kind, value = child.outcome
+    if kind == "memory":
+        return "over", _verdict(_last(child), "memory", memory_text(memory))
+    if kind == "died":
+        return "over", _verdict(_last(child), "died", note=f"it {value} (the memory limit is "
+                                                           f"{memory_text(memory)})")
+    return kind, value
