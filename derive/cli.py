@@ -3,9 +3,9 @@
 Exit codes: 0 done; 1 the report was written but its PDF was not (no TeX
 engine, or TeX failed); 2 unusable input (bad option, unknown claim, broken
 claims file) or an unusable output folder (a file, read-only, full, or being
-written by another run); 3 a worker process died; 128 + the signal's number
-when interrupted: 130 SIGINT (Ctrl-C), 143 SIGTERM, 129 SIGHUP, the output
-folder then left as it was. `derive check` has its own (derive.check):
+written by another run); 128 + the signal's number when interrupted: 130 SIGINT (Ctrl-C), 143 SIGTERM, 129 SIGHUP, the output
+folder then left as it was. A claim whose process dies, or that runs out of
+time or memory, is undecided, not an error. `derive check` has its own (derive.check):
 0 all claims read and every `expect` met, 1 otherwise, 2 unusable input.
 """
 from __future__ import annotations

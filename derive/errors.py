@@ -33,12 +33,6 @@ class OutputError(DeriveError):
     or permission, the folder then left as it was."""
 
 
-class WorkerError(DeriveError):
-    """A worker process died while verifying (killed by a signal, or for lack of memory); nothing was written."""
-
-    exit_code = 3
-
-
 class Interrupted(KeyboardInterrupt):
     """SIGINT, SIGTERM or SIGHUP arrived (derive.lifetime): the run stops, its children end, nothing is written.
 

@@ -2,15 +2,14 @@
 
 The main process turns SIGINT, SIGTERM and SIGHUP into `Interrupted` (a
 KeyboardInterrupt), so `with` blocks unwind: the output's staging folder is
-removed and worker processes are killed, not waited for. Every forked child
-(verification workers, proof attempts) dies with its parent: on Linux the
+removed and the claims' processes are killed, not waited for. Every forked
+child (a `Child`: a claim's process, a proof attempt) dies with its parent: on Linux the
 kernel sends it SIGKILL when the parent dies (PR_SET_PDEATHSIG), even when the
 parent was killed with SIGKILL; elsewhere a thread in the child polls its
 parent. TeX runs in a process group of its own, killed whole.
 """
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import ctypes
 import multiprocessing
@@ -21,7 +20,7 @@ import sys
 import threading
 import time
 
-from derive.errors import Interrupted, WorkerError
+from derive.errors import Interrupted
 
 HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -121,60 +120,6 @@ def _watch_parent(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(0.5)
     os._exit(1)
-
-
-def end_children(grace: float = 2.0) -> None:
-    """Kill this process's multiprocessing children (workers, proof attempts) and reap them."""
-    children = multiprocessing.active_children()
-    for child in children:
-        with contextlib.suppress(OSError):
-            child.kill()
-    deadline = time.monotonic() + grace
-    for child in children:
-        child.join(max(0.0, deadline - time.monotonic()))
-
-
-@contextlib.contextmanager
-def worker_pool(jobs: int):
-    """A fork ProcessPoolExecutor whose workers die with derive; on any exception they are killed, not awaited.
-
-    A worker that died (BrokenProcessPool) becomes a one-line WorkerError naming its pid and signal.
-    """
-    pool = _Pool(jobs, mp_context=multiprocessing.get_context("fork"), initializer=child_started,
-                 initargs=(os.getpid(),))
-    try:
-        yield pool
-    except BaseException as error:
-        dead = _dead_workers(pool) if isinstance(error, concurrent.futures.process.BrokenProcessPool) else None
-        end_children()
-        pool.shutdown(wait=False, cancel_futures=True)
-        if dead is not None:
-            raise WorkerError(f"{dead} while verifying the claims; nothing was written (try again; if it "
-                              f"recurs, run fewer workers with --jobs, or check the memory)") from None
-        raise
-    pool.shutdown()
-    raise_if_interrupted()
-
-
-class _Pool(concurrent.futures.ProcessPoolExecutor):
-    def submit(self, *args, **kwargs):
-        with uninterrupted():  # the first submit forks the workers (see raise_if_interrupted)
-            return super().submit(*args, **kwargs)
-
-
-def _dead_workers(pool) -> str:
-    """Which worker died and how, as far as the executor still knows (its process table is private)."""
-    processes = dict(getattr(pool, "_processes", None) or {})
-    for _ in range(20):  # the executor may not have reaped the dead worker yet
-        codes = {pid: process.exitcode for pid, process in processes.items()}
-        # The executor ends the other workers with SIGTERM: the one that died by itself is the one to name.
-        dead = sorted((code == -signal.SIGTERM, pid, code) for pid, code in codes.items() if code not in (None, 0))
-        if dead:
-            _, pid, code = dead[0]
-            how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
-            return f"worker process {pid} {how}"
-        time.sleep(0.025)
-    return "a worker process died"
 
 
 def run_command(command: list[str], cwd, timeout: float, env: dict) -> subprocess.CompletedProcess:
