@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from derive import budget
+from derive.budget import stage
 from derive.errors import VerificationError
 from derive.evidence import (BoundCounterexample, BoundEvidence, Certificate, Extremum, Unresolved, Verdict)
 from derive.exact.leaves import to_leaves
@@ -171,7 +171,7 @@ def _decide(question: Bound, form: Form, budget: float, settings: Settings, **op
 def _(question: Bound, settings: Settings = Settings()) -> Verdict:
     if question.relation not in RELATIONS:
         raise VerificationError(f"bound relation must be one of {', '.join(RELATIONS)}, got {question.relation!r}")
-    budget.stage("bound search")
+    stage("bound search")
     exact, relaxations = forms(question)
     budget = settings.budget
     if not relaxations:

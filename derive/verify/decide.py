@@ -25,7 +25,7 @@ from typing import ClassVar
 import mpmath
 import sympy
 
-from derive import budget
+from derive.budget import cpu_seconds
 from derive.verify import extrema, proof
 from derive.verify.certificate import Box, certify, inner_point
 from derive.verify.intervals import Unsupported, compile_arb, exact
@@ -147,7 +147,7 @@ def decide(expr, relation: str, bound, domain: tuple = (), budget: float = 10.0,
     bound in the box is not reported as one. `phases` runs only some of the
     three (the caller then combines several forms of one bound).
     """
-    started = budget.cpu_seconds()
+    started = cpu_seconds()
     deadline = started + budget
     if relation not in RELATIONS:
         raise ValueError(f"relation must be one of {', '.join(RELATIONS)}, got {relation!r}")
@@ -173,7 +173,7 @@ def decide(expr, relation: str, bound, domain: tuple = (), budget: float = 10.0,
                                                f"found no violation that survives {digits}-digit ball arithmetic"))
 
     # 2. A proof by the exact extremum, in a child process killed when its share of the time is spent.
-    left = deadline - budget.cpu_seconds()
+    left = deadline - cpu_seconds()
     if "proof" in phases and left > 0:
         allowed = left * PROOF_SHARE if proof_budget is None else min(left, proof_budget)
         result = proof.run_with_budget(extrema.prove, (expr, relation, bound, dict(zip(variables, ranges))), allowed)
@@ -194,7 +194,7 @@ def decide(expr, relation: str, bound, domain: tuple = (), budget: float = 10.0,
     if "certificate" not in phases:
         return Undecided(tuple(tried))
     closed = tuple((_closed(low, upward=False), _closed(high, upward=True)) for low, high in ranges)
-    if budget.cpu_seconds() >= deadline:
+    if cpu_seconds() >= deadline:
         tried.append(("certificate", "no time was left"))
         return Undecided(tuple(tried))
     outcome = certify(violation, variables, closed, strict, max_boxes, deadline)

@@ -13,7 +13,7 @@ from dataclasses import replace
 import mpmath
 import sympy
 
-from derive import budget
+from derive.budget import stage
 from derive.errors import VerificationError
 from derive.evidence import Comparison, Counterexample, EntryComparison, EqualAtPoints, Proof, Verdict
 from derive.exact.collapse import readable
@@ -114,7 +114,7 @@ def _(question: Equal, settings: Settings = Settings()) -> Verdict:
     symbols = sorted_symbols(set().union(*[expr.free_symbols for expr in [hand, *sides.values()]]))
     if question.labels and len(question.labels) != len(_entries(hand)):
         raise VerificationError(f"{len(question.labels)} labels for {len(_entries(hand))} entries")
-    budget.stage("numeric evaluation")
+    stage("numeric evaluation")
     draws = points_module.sample(question.model, symbols, settings.points, settings.seed, settings.digits,
                                  question.extra, question.domain)
     # The sides as the articles write them, in the claim's own names (its aliases), not while screening fixes.
@@ -140,7 +140,7 @@ def _(question: Equal, settings: Settings = Settings()) -> Verdict:
         return Verdict(Status.DIFFERS, Method.NUMERIC, replace(evidence, correction=full.exact))
     difference = sympy.Matrix(hand) - sympy.Matrix(sides[decided_by]) if isinstance(hand, sympy.MatrixBase) \
         else hand - sides[decided_by]
-    budget.stage("proof")
+    stage("proof")
     rewriting = None if settings.screening else proof.prove_zero(difference, settings.budget,
                                                                   _proof_rewritings(question))
     evidence = replace(evidence, proof=Proof(rewriting) if rewriting else None)

@@ -25,7 +25,7 @@ import scipy.optimize
 import sympy
 from flint import arb, ctx
 
-from derive import budget
+from derive.budget import cpu_seconds
 from derive.rules import namespace
 from derive.verify.intervals import ball, compile_arb
 
@@ -180,7 +180,7 @@ class Search:
                 if found:
                     return found, count
         for i in best:
-            if budget.cpu_seconds() > deadline:
+            if cpu_seconds() > deadline:
                 break
             # Powell: derivative-free (|·| has kinks), and cheap per step.
             result = scipy.optimize.minimize(self._objective, t[i], method="Powell",
