@@ -16,20 +16,21 @@ import os
 import time
 from multiprocessing.connection import wait
 
+import sympy
+
 from derive import lifetime
+from derive.errors import OverBudget
 from derive.evidence import OutOfBudget, Verdict
-from derive.rules import Method, Status
+from derive.rules import FUNCTIONS, Method, Status
 
 MOST_MEMORY = 1024 ** 4  # bytes: a larger --memory is a typo
 LEAST_MEMORY = 256 * 1024 ** 2  # bytes: derive with SymPy loaded needs about this much address space to start
 
 
-class OverBudget(Exception):
-    """Raised by a guard that refuses work beyond derive's limits: the claim is undecided, saying why."""
-
-    def __init__(self, stage: str, note: str):
-        super().__init__(note)
-        self.stage, self.note = stage, note
+# Cheap guards, checked before the work they would start (a refusal is undecided, or a located error):
+LARGEST_EXPRESSION = 200_000  # nodes of an expression's tree (the built-in claims' largest has about 4,000)
+DEEPEST_FUNCTIONS = 8  # functions applied one inside another, through defined terms and \dots too
+DEEPEST_GROWTH = 3  # of them unbounded ones: exp(exp(exp(exp(z)))) has more digits than can be computed
 
 
 def cores() -> int:
@@ -49,6 +50,74 @@ def cpu_seconds() -> float:
     """Processor seconds used by this process and its finished children: a clock that load does not speed up."""
     times = os.times()
     return times.user + times.system + times.children_user + times.children_system
+
+
+def _entries(expr) -> list:
+    return list(expr) if isinstance(expr, sympy.MatrixBase) else [sympy.sympify(expr)]
+
+
+def larger_than(expr, most: int = LARGEST_EXPRESSION) -> bool:
+    """Whether the expression's tree (all entries of a matrix) has more than `most` nodes; costs at most that."""
+    count = 0
+    for entry in _entries(expr):
+        for _ in sympy.preorder_traversal(entry):
+            count += 1
+            if count > most:
+                return True
+    return False
+
+
+def guard(stage_name: str, *expressions) -> None:
+    """Raise OverBudget for an expression too large to evaluate, or with exponentials nested too deeply."""
+    for expr in expressions:
+        if expr is None:
+            continue
+        if larger_than(expr):
+            raise OverBudget(stage_name, f"an expression with more than {LARGEST_EXPRESSION:,} terms and factors; "
+                                         f"derive refuses to evaluate or prove one that large")
+        refused = nesting_refused(expr)
+        if refused:
+            raise OverBudget(stage_name, refused)
+
+
+_UNBOUNDED = tuple({rule.sympy for rule in FUNCTIONS.values()
+                    if isinstance(rule.sympy, type) and sympy.oo in (abs(sympy.sympify(end)) for end in rule.range)})
+
+
+def nesting(expr) -> tuple[int, int]:
+    """(functions, unbounded functions such as exp) applied one inside another, at the deepest, in `expr`.
+
+    Counted on the expression's graph, each shared subexpression once, so a deep nesting costs little to measure.
+    """
+    depths: dict = {}
+
+    def depth(node) -> tuple[int, int]:
+        known = depths.get(node)
+        if known is not None:
+            return known
+        inner = [depth(argument) for argument in node.args]
+        functions = max((d[0] for d in inner), default=0)
+        growth = max((d[1] for d in inner), default=0)
+        if isinstance(node, sympy.Function):
+            functions += 1
+            growth += isinstance(node, _UNBOUNDED)
+        depths[node] = (functions, growth)
+        return functions, growth
+
+    found = [depth(entry) for entry in _entries(expr)]
+    return max(d[0] for d in found), max(d[1] for d in found)
+
+
+def nesting_refused(expr) -> str | None:
+    """Why `expr` is refused for functions nested too deeply (or exponentials), or None."""
+    functions, growth = nesting(expr)
+    if growth > DEEPEST_GROWTH:
+        return (f"exponentials nested {growth} deep: their values have more digits than can be computed "
+                f"(the limit is {DEEPEST_GROWTH})")
+    if functions > DEEPEST_FUNCTIONS:
+        return (f"functions nested {functions} deep, counting defined terms and \\dots: the limit is "
+                f"{DEEPEST_FUNCTIONS}")
+    return None
 
 
 def memory_text(size: int) -> str:

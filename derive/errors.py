@@ -47,6 +47,17 @@ class Interrupted(KeyboardInterrupt):
         self.exit_code = 128 + signal_number  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
 
 
+class OverBudget(ClaimError):
+    """A guard refused work beyond derive's limits (derive.budget): the claim is undecided, saying why.
+
+    `stage` names the stage that refused (reading, numeric evaluation, ...), `note` what was measured.
+    """
+
+    def __init__(self, stage: str, note: str):
+        super().__init__(note)
+        self.stage, self.note = stage, note
+
+
 class ClaimsFileError(ClaimError):
     """A claims file (.toml) cannot be used at all: unreadable, not TOML, unknown keys, bad model options."""
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from derive.budget import stage
+from derive.budget import guard, stage
 from derive.errors import VerificationError
 from derive.evidence import (BoundCounterexample, BoundEvidence, Certificate, Extremum, Unresolved, Verdict)
 from derive.exact.leaves import to_leaves
@@ -172,6 +172,7 @@ def _(question: Bound, settings: Settings = Settings()) -> Verdict:
     if question.relation not in RELATIONS:
         raise VerificationError(f"bound relation must be one of {', '.join(RELATIONS)}, got {question.relation!r}")
     stage("bound search")
+    guard("bound search", question.expr, question.bound)
     exact, relaxations = forms(question)
     budget = settings.budget
     if not relaxations:

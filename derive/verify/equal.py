@@ -13,7 +13,7 @@ from dataclasses import replace
 import mpmath
 import sympy
 
-from derive.budget import stage
+from derive.budget import guard, stage
 from derive.errors import VerificationError
 from derive.evidence import Comparison, Counterexample, EntryComparison, EqualAtPoints, Proof, Verdict
 from derive.exact.collapse import readable
@@ -111,10 +111,11 @@ def _(question: Equal, settings: Settings = Settings()) -> Verdict:
         if _shape(exact) != _shape(hand):
             raise VerificationError(f"the hand formula has shape {_shape(hand)} but the exact {name} "
                                     f"result has shape {_shape(exact)}")
+    stage("numeric evaluation")
+    guard("numeric evaluation", hand, *sides.values())
     symbols = sorted_symbols(set().union(*[expr.free_symbols for expr in [hand, *sides.values()]]))
     if question.labels and len(question.labels) != len(_entries(hand)):
         raise VerificationError(f"{len(question.labels)} labels for {len(_entries(hand))} entries")
-    stage("numeric evaluation")
     draws = points_module.sample(question.model, symbols, settings.points, settings.seed, settings.digits,
                                  question.extra, question.domain)
     # The sides as the articles write them, in the claim's own names (its aliases), not while screening fixes.
