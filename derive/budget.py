@@ -145,7 +145,7 @@ def refused(refusal: OverBudget) -> Verdict:
 
 
 def _verdict(stage_name: str, resource: str, limit: str = "", note: str = "") -> Verdict:
-    return Verdict(Status.UNDECIDED, Method.NONE, OutOfBudget(stage_name or "start", resource, limit, note))
+    return Verdict(Status.UNDECIDED, Method.NONE, OutOfBudget(stage_name, resource, limit, note))
 
 
 def run_claims(count: int, work, jobs: int, seconds: float, memory: int, deadline: float | None, on_done):
@@ -162,7 +162,7 @@ def run_claims(count: int, work, jobs: int, seconds: float, memory: int, deadlin
             while waiting and len(running) < jobs:
                 index = waiting.pop(0)
                 if deadline is not None and now >= deadline:
-                    on_done(index, ("over", _verdict("", "deadline", "the claim was not started")), 0.0)
+                    on_done(index, ("over", _verdict("", "deadline")), 0.0)
                     continue
                 running[index] = lifetime.Child(work, (index,), memory)
             if not running:

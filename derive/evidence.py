@@ -194,7 +194,8 @@ class Measurements:
 # -- limits ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class OutOfBudget:
-    """The claim was stopped before a verdict: `stage` (reading, numeric evaluation, proof, ...) ran out of
+    """The claim was stopped before a verdict: `stage` (reading, numeric evaluation, proof, ...; "" when it was
+    not started) ran out of
     `resource` ("time", "memory", "the run's deadline", or a refusal such as "size"); `limit` says the limit,
     `note` anything more (how a worker died, what a guard measured)."""
 
@@ -205,7 +206,8 @@ class OutOfBudget:
 
     def sentence(self) -> str:
         """The evidence in words, without a final full stop."""
-        text = f"stopped during the {self.stage}: {_RAN_OUT.get(self.resource, self.resource)}"
+        where = f"stopped during the {self.stage}" if self.stage else "not started"
+        text = f"{where}: {_RAN_OUT.get(self.resource, self.resource)}"
         if self.limit:
             text += f" ({self.limit})"
         return text + (f"; {self.note}" if self.note else "")

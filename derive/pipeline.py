@@ -107,12 +107,16 @@ def _settled(index: int, settings: Settings):
         return budget.refused(refusal), claim.reading
     except DeriveError as error:
         return Failed(str(error), reading=True, named=True)
+    except MemoryError:
+        raise  # the claim's limit: derive.budget makes it undecided
     except Exception as error:  # noqa: BLE001 - a stranger's claim must not end the run with a traceback
         return Failed(f"the formula cannot be evaluated: {type(error).__name__}: {error}", reading=True)
     try:
         verdict = settle(claim, settings, question)
     except budget.OverBudget as refusal:
         verdict = budget.refused(refusal)
+    except MemoryError:
+        raise
     except Exception as error:  # noqa: BLE001 - a failing claim is named, never a traceback
         return Failed(f"verification failed: {type(error).__name__}: {error}")
     return verdict, claimsfile.reading_with_notes(claim)
