@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import platform
 import sys
 import time
@@ -68,9 +67,6 @@ class Progress:
             print(f"[{time.monotonic() - self.started:6.1f}s] {printable(message)}", file=sys.stderr, flush=True)
 
 
-_CLAIMS: list = []  # the claims being verified, inherited by the forked children that verify them
-
-
 def settle(claim, settings: Settings, question=None):
     """The claim's verdict, and for one that differs or agrees only when truncated, its diagnosis."""
     if question is None:
@@ -89,28 +85,25 @@ def settle(claim, settings: Settings, question=None):
 
 @dataclass(frozen=True)
 class Failed:
-    """A claim that could not be verified: why; `reading`: it failed while being read (its question built);
-    `named`: the message already names the claim (and, from a claims file, its line)."""
+    """A claim that could not be read or verified: why; `named`: the message names the claim (and its line)."""
 
     message: str
-    reading: bool = False
     named: bool = False
 
 
-def _settled(index: int, settings: Settings):
+def _settled(claim, settings: Settings):
     """In the claim's child: (verdict, its reading with the engine's notes), or Failed."""
-    claim = _CLAIMS[index]
     budget.stage("reading")
     try:
         question = claim.question()
     except budget.OverBudget as refusal:
         return budget.refused(refusal), claim.reading
     except DeriveError as error:
-        return Failed(str(error), reading=True, named=True)
+        return Failed(str(error), named=True)
     except MemoryError:
         raise  # the claim's limit: derive.budget makes it undecided
     except Exception as error:  # noqa: BLE001 - a stranger's claim must not end the run with a traceback
-        return Failed(f"the formula cannot be evaluated: {type(error).__name__}: {error}", reading=True)
+        return Failed(f"the formula cannot be evaluated: {type(error).__name__}: {error}")
     try:
         verdict = settle(claim, settings, question)
     except budget.OverBudget as refusal:
@@ -128,8 +121,6 @@ def settle_all(claims: list, settings: Settings, jobs: int, progress: Progress) 
     The claim comes back with the engine's readings in its `reading`. `jobs` children run at a time (0: one
     per core); the run's deadline (settings.deadline, from the progress's start) ends what is left.
     """
-    global _CLAIMS
-    _CLAIMS = claims
     jobs = min(jobs or budget.cores(), len(claims)) or 1
     deadline = None if settings.deadline is None else progress.started + settings.deadline
     results: dict = {}
@@ -150,7 +141,7 @@ def settle_all(claims: list, settings: Settings, jobs: int, progress: Progress) 
         state = f"{shown.status} ({shown.method}, {seconds:.1f}s)" if isinstance(shown, Verdict) else "failed"
         progress(f"  [{len(results):2d}/{len(claims)}] {claim.id}: {state}")
 
-    budget.run_claims(len(claims), functools.partial(_settled, settings=settings), jobs, settings.claim_budget,
+    budget.run_claims(len(claims), lambda index: _settled(claims[index], settings), jobs, settings.claim_budget,
                       settings.memory, deadline, done)
     return [results[index] for index in range(len(claims))]
 
