@@ -15,7 +15,6 @@ from derive import lifetime
 from derive.rules import FUNCTIONS, to_exp
 from derive.verify.questions import DEFAULT_BUDGET, DEFAULT_MEMORY
 
-
 WALL_FACTOR, WALL_EXTRA = 10.0, 10.0  # the wall-clock backstop of a proof: 10 × its budget + 10 s
 
 
