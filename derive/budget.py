@@ -42,9 +42,18 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+_stage = {"name": ""}  # the stage this process is in
+
+
 def stage(name: str) -> None:
     """Say which stage of its claim this process is in (for the evidence, should the claim run out)."""
+    _stage["name"] = name
     lifetime.tell_parent(name)
+
+
+def too_large(error: OverflowError) -> OverBudget:
+    """The refusal for a value too large to compute (an OverflowError), in the current stage."""
+    return OverBudget(_stage["name"], f"a value too large to compute ({type(error).__name__}: {error})")
 
 
 def cpu_seconds() -> float:

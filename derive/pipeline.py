@@ -108,6 +108,8 @@ def _settled(claim, settings: Settings):
         verdict = settle(claim, settings, question)
     except budget.OverBudget as refusal:
         verdict = budget.refused(refusal)
+    except OverflowError as error:  # exp(exp(z^64)): undecided, not an error of the claim
+        verdict = budget.refused(budget.too_large(error))
     except MemoryError:
         raise
     except Exception as error:  # noqa: BLE001 - a failing claim is named, never a traceback

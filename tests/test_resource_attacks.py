@@ -68,6 +68,7 @@ ATTACKS = {
                           f"exponentials nested 4 deep: their values have more digits than can be computed "
                           f"(the limit is {DEEPEST_GROWTH})"),
     "exp(-exp^3)": (free_claim("attack", r"\exp(-" + nest(r"\exp", 3) + ") = 0"), "exponentials nested 4 deep"),
+    "exp(exp(z^64))": (free_claim("attack", r"\exp(\exp(z^{64})) = 0"), "numeric evaluation"),
     "sigma' nested 20 deep": (free_claim("attack", nest(r"\sigma'", 20) + r" \le 1"),
                               f"functions nested {DEEPEST_FUNCTIONS + 1} deep"),
     "through a chain of defines": (free_claim("attack", r"U_t \le 1", DEFINES),
