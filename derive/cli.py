@@ -144,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser(
         "report", help="verify the claims and write output/report.tex, report.pdf and report.json",
-        description="Verify every claim and write the report: report.tex, report.pdf (with latexmk or "
+        description="Verify every claim and write the report: report.tex, report.pdf (with "
                     "pdflatex) and report.json, in the output folder. Without a TeX engine the .tex and "
                     ".json are still written and the exit code is 1, unless --no-pdf is given.")
     report.add_argument("-o", "--output", type=Path, default=Path("output"), metavar="DIR",
