@@ -10,7 +10,6 @@ derive.report, so a checked file looks exactly like the main report.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import sys
@@ -74,43 +73,21 @@ def load(paths, stdin: bytes | None) -> tuple[list[Row], list[str]]:
     return rows, unusable
 
 
-def _verify_each(claims: list, settings: Settings) -> list:
-    results = []
-    for claim in claims:
-        try:
-            results.append((claim, pipeline.settle(claim, settings)))
-        except Exception as error:  # noqa: BLE001 - a stranger's claim must not end the run with a traceback
-            results.append((claim, f"verification failed: {type(error).__name__}: {error}"))
-    return results
-
-
 def verify_rows(rows: list[Row], settings: Settings, jobs: int, verbosity: int) -> None:
-    """Build every question (errors stay with their row), then verify the built ones with derive.pipeline."""
-    built = []
-    for row in rows:
-        if row.error is not None:
-            continue
-        try:
-            question = row.claim.question()
-        except DeriveError as error:
-            row.error = str(error)
-            continue
-        except Exception as error:  # noqa: BLE001 - same: report, never crash
-            row.error = f"{row.file}: claim {row.id}: the formula cannot be evaluated: {type(error).__name__}: {error}"
-            continue
-        built.append((row, dataclasses.replace(row.claim, build=lambda question=question: question)))
-    if not built:
+    """Verify every readable row with derive.pipeline, each claim in its own child within its limits.
+
+    A claim that cannot be read or verified keeps its error with its row; the others go on.
+    """
+    readable = [row for row in rows if row.error is None]
+    if not readable:
         return
-    claims = [claim for _, claim in built]
-    try:
-        results = pipeline.verify_all(claims, settings, jobs, pipeline.Progress(verbosity))
-    except Exception:  # noqa: BLE001 - find the claim that failed, one by one
-        results = _verify_each(claims, settings)
-    for (row, _), (_, outcome) in zip(built, results):
+    results = pipeline.settle_all([row.claim for row in readable], settings, jobs, pipeline.Progress(verbosity))
+    for row, (claim, outcome) in zip(readable, results):
+        row.claim = claim  # with the readings the engine chose
         if isinstance(outcome, Verdict):
             row.verdict = outcome
         else:
-            row.error = f"{row.file}: claim {row.id}: {outcome}"
+            row.error = outcome.message if outcome.named else f"{row.file}: claim {row.id}: {outcome.message}"
 
 
 def _short(row: Row) -> str:

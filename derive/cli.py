@@ -3,9 +3,9 @@
 Exit codes: 0 done; 1 the report was written but its PDF was not (no TeX
 engine, or TeX failed); 2 unusable input (bad option, unknown claim, broken
 claims file) or an unusable output folder (a file, read-only, full, or being
-written by another run); 3 a worker process died; 128 + the signal's number
-when interrupted: 130 SIGINT (Ctrl-C), 143 SIGTERM, 129 SIGHUP, the output
-folder then left as it was. `derive check` has its own (derive.check):
+written by another run); 128 + the signal's number when interrupted: 130 SIGINT (Ctrl-C), 143 SIGTERM, 129 SIGHUP, the output
+folder then left as it was. A claim whose process dies, or that runs out of
+time or memory, is undecided, not an error. `derive check` has its own (derive.check):
 0 all claims read and every `expect` met, 1 otherwise, 2 unusable input.
 """
 from __future__ import annotations
@@ -49,13 +49,29 @@ def _whole_number(minimum: int):
 _positive_int, _nonnegative_int = _whole_number(1), _whole_number(0)
 
 
-def _positive_float(text: str) -> float:
+def _seconds(most: float):
+    """An argparse type: a finite, positive number of seconds, at most `most`."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+        if not 0 < value <= most:  # also refuses nan and inf
+            raise argparse.ArgumentTypeError(f"expected a positive number of seconds of at most {most:g}, got {text}")
+        return value
+    return parse
+
+
+def _memory(text: str) -> int:
+    from derive.budget import LEAST_MEMORY, MOST_MEMORY, memory_text, parse_memory
+
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text}")
+        value = parse_memory(text)
+    except (ValueError, IndexError):
+        raise argparse.ArgumentTypeError(f"expected a size such as 2G or 512M, got {text!r}") from None
+    if not LEAST_MEMORY <= value <= MOST_MEMORY:
+        raise argparse.ArgumentTypeError(f"expected a size between {memory_text(LEAST_MEMORY)} and "
+                                         f"{memory_text(MOST_MEMORY)}, got {text}")
     return value
 
 
@@ -79,10 +95,31 @@ def _add_checking(parser: argparse.ArgumentParser, quick: bool) -> None:
                             help="a fast preview: experiments with fewer draws and shorter spans, 50 points")
     parser.add_argument("--digits", type=_positive_int, default=30,
                         help="significant digits of the numeric comparisons (default: 30; at least 20)")
-    parser.add_argument("--budget", type=_positive_float, default=10.0, metavar="SECONDS",
-                        help="time budget of each symbolic proof attempt (default: 10)")
+    parser.add_argument("--budget", type=_seconds(3600), default=10.0, metavar="SECONDS",
+                        help="processor time of each symbolic proof attempt (default: 10)")
+    parser.add_argument("--claim-budget", type=_seconds(86400), default=120.0, metavar="SECONDS",
+                        help="wall-clock time for a whole claim, from reading to diagnosis; a claim over it is "
+                             "undecided (default: 120)")
+    parser.add_argument("--memory", type=_memory, default=2 * 1024 ** 3, metavar="SIZE",
+                        help="memory (address space) of each process that verifies a claim, e.g. 2G or 512M; a "
+                             "claim over it is undecided (default: 2G)")
+    parser.add_argument("--deadline", type=_seconds(7 * 86400), default=None, metavar="SECONDS",
+                        help="end of the whole run: claims not verified by then are undecided, and the results "
+                             "are still written (default: none)")
     parser.add_argument("--jobs", type=_nonnegative_int, default=0,
-                        help="worker processes for verification (default: 0, one per core)")
+                        help="claims verified at once, each in a process of its own (default: 0, one per core; "
+                             "at most the number of cores)")
+
+
+def _jobs(requested: int) -> int:
+    """--jobs, at most one per core (saying so on standard error when more were asked for)."""
+    from derive.budget import cores as count_cores
+
+    cores = count_cores()
+    if requested > cores:
+        print(f"derive: --jobs {requested} is more than the {cores} cores; using {cores}", file=sys.stderr)
+        return cores
+    return requested
 
 
 def _settings(args):
@@ -93,7 +130,8 @@ def _settings(args):
         raise DeriveError(f"--digits must be at least 20 (got {args.digits}): the tolerance is 10^-(digits-10)")
     quick = getattr(args, "quick", False)
     return Settings(points=args.points or (50 if quick else 200), digits=args.digits, seed=args.seed,
-                    budget=args.budget, quick=quick)
+                    budget=args.budget, quick=quick, claim_budget=args.claim_budget, memory=args.memory,
+                    deadline=args.deadline)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser(
         "report", help="verify the claims and write output/report.tex, report.pdf and report.json",
-        description="Verify every claim and write the report: report.tex, report.pdf (with latexmk or "
+        description="Verify every claim and write the report: report.tex, report.pdf (with "
                     "pdflatex) and report.json, in the output folder. Without a TeX engine the .tex and "
                     ".json are still written and the exit code is 1, unless --no-pdf is given.")
     report.add_argument("-o", "--output", type=Path, default=Path("output"), metavar="DIR",
@@ -155,7 +193,7 @@ def _report(args) -> int:
 
     settings = _settings(args)
     config = ReportConfig(output=args.output, patterns=tuple(args.claims), files=tuple(args.files),
-                          settings=settings, pdf=not args.no_pdf, jobs=args.jobs,
+                          settings=settings, pdf=not args.no_pdf, jobs=_jobs(args.jobs),
                           verbosity=0 if args.quiet else 2 if args.verbose else 1)
     result = run_report(config)
     if result.pdf_error:
@@ -184,7 +222,7 @@ def _check(args) -> int:
     if args.fix and args.stdin:
         raise DeriveError("--fix writes a corrected copy beside each claims file; it cannot fix standard input")
     stdin = sys.stdin.buffer.read(claimsfile.LARGEST_FILE + 1) if args.stdin else None
-    return check.run(args.files, stdin, settings, jobs=args.jobs, as_json_output=args.json, report=args.report,
+    return check.run(args.files, stdin, settings, jobs=_jobs(args.jobs), as_json_output=args.json, report=args.report,
                      make_pdf=not args.no_pdf, verbosity=1 if args.verbose else 0, fix=args.fix)
 
 

@@ -33,12 +33,6 @@ class OutputError(DeriveError):
     or permission, the folder then left as it was."""
 
 
-class WorkerError(DeriveError):
-    """A worker process died while verifying (killed by a signal, or for lack of memory); nothing was written."""
-
-    exit_code = 3
-
-
 class Interrupted(KeyboardInterrupt):
     """SIGINT, SIGTERM or SIGHUP arrived (derive.lifetime): the run stops, its children end, nothing is written.
 
@@ -51,6 +45,17 @@ class Interrupted(KeyboardInterrupt):
         super().__init__(signal.Signals(signal_number).name)
         self.signal_name = signal.Signals(signal_number).name
         self.exit_code = 128 + signal_number  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
+
+
+class OverBudget(ClaimError):
+    """A guard refused work beyond derive's limits (derive.budget): the claim is undecided, saying why.
+
+    `stage` names the stage that refused (reading, numeric evaluation, ...), `note` what was measured.
+    """
+
+    def __init__(self, stage: str, note: str):
+        super().__init__(note)
+        self.stage, self.note = stage, note
 
 
 class ClaimsFileError(ClaimError):

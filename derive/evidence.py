@@ -191,6 +191,33 @@ class Measurements:
     series: dict | None = field(default=None, compare=False)
 
 
+# -- limits ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OutOfBudget:
+    """The claim was stopped before a verdict: `stage` (reading, numeric evaluation, proof, ...; "" when it was
+    not started) ran out of
+    `resource` ("time", "memory", "the run's deadline", or a refusal such as "size"); `limit` says the limit,
+    `note` anything more (how a worker died, what a guard measured)."""
+
+    stage: str
+    resource: str
+    limit: str = ""
+    note: str = ""
+
+    def sentence(self) -> str:
+        """The evidence in words, without a final full stop."""
+        where = f"stopped during the {self.stage}" if self.stage else "not started"
+        text = f"{where}: {_RAN_OUT.get(self.resource, self.resource)}"
+        if self.limit:
+            text += f" ({self.limit})"
+        return text + (f"; {self.note}" if self.note else "")
+
+
+_RAN_OUT = {"time": "the claim's time budget ran out", "memory": "the claim's memory limit was reached",
+            "deadline": "the run's deadline passed", "died": "the process verifying it died",
+            "refused": "derive refuses to compute this within its limits"}
+
+
 # -- diagnosis -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TermPair:
@@ -330,6 +357,12 @@ def _(evidence: NormEvidence) -> dict:
 @to_json.register
 def _(evidence: ChainEvidence) -> dict:
     return {"links": [verdict_json(link) for link in evidence.links]}
+
+
+@to_json.register
+def _(evidence: OutOfBudget) -> dict:
+    return {"stage": evidence.stage, "ran_out": evidence.resource, "limit": evidence.limit, "note": evidence.note,
+            "why": evidence.sentence()}
 
 
 @to_json.register

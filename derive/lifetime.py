@@ -2,15 +2,14 @@
 
 The main process turns SIGINT, SIGTERM and SIGHUP into `Interrupted` (a
 KeyboardInterrupt), so `with` blocks unwind: the output's staging folder is
-removed and worker processes are killed, not waited for. Every forked child
-(verification workers, proof attempts) dies with its parent: on Linux the
+removed and the claims' processes are killed, not waited for. Every forked
+child (a `Child`: a claim's process, a proof attempt) dies with its parent: on Linux the
 kernel sends it SIGKILL when the parent dies (PR_SET_PDEATHSIG), even when the
 parent was killed with SIGKILL; elsewhere a thread in the child polls its
 parent. TeX runs in a process group of its own, killed whole.
 """
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import ctypes
 import multiprocessing
@@ -21,7 +20,7 @@ import sys
 import threading
 import time
 
-from derive.errors import Interrupted, WorkerError
+from derive.errors import Interrupted
 
 HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -123,60 +122,6 @@ def _watch_parent(parent: int) -> None:
     os._exit(1)
 
 
-def end_children(grace: float = 2.0) -> None:
-    """Kill this process's multiprocessing children (workers, proof attempts) and reap them."""
-    children = multiprocessing.active_children()
-    for child in children:
-        with contextlib.suppress(OSError):
-            child.kill()
-    deadline = time.monotonic() + grace
-    for child in children:
-        child.join(max(0.0, deadline - time.monotonic()))
-
-
-@contextlib.contextmanager
-def worker_pool(jobs: int):
-    """A fork ProcessPoolExecutor whose workers die with derive; on any exception they are killed, not awaited.
-
-    A worker that died (BrokenProcessPool) becomes a one-line WorkerError naming its pid and signal.
-    """
-    pool = _Pool(jobs, mp_context=multiprocessing.get_context("fork"), initializer=child_started,
-                 initargs=(os.getpid(),))
-    try:
-        yield pool
-    except BaseException as error:
-        dead = _dead_workers(pool) if isinstance(error, concurrent.futures.process.BrokenProcessPool) else None
-        end_children()
-        pool.shutdown(wait=False, cancel_futures=True)
-        if dead is not None:
-            raise WorkerError(f"{dead} while verifying the claims; nothing was written (try again; if it "
-                              f"recurs, run fewer workers with --jobs, or check the memory)") from None
-        raise
-    pool.shutdown()
-    raise_if_interrupted()
-
-
-class _Pool(concurrent.futures.ProcessPoolExecutor):
-    def submit(self, *args, **kwargs):
-        with uninterrupted():  # the first submit forks the workers (see raise_if_interrupted)
-            return super().submit(*args, **kwargs)
-
-
-def _dead_workers(pool) -> str:
-    """Which worker died and how, as far as the executor still knows (its process table is private)."""
-    processes = dict(getattr(pool, "_processes", None) or {})
-    for _ in range(20):  # the executor may not have reaped the dead worker yet
-        codes = {pid: process.exitcode for pid, process in processes.items()}
-        # The executor ends the other workers with SIGTERM: the one that died by itself is the one to name.
-        dead = sorted((code == -signal.SIGTERM, pid, code) for pid, code in codes.items() if code not in (None, 0))
-        if dead:
-            _, pid, code = dead[0]
-            how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
-            return f"worker process {pid} {how}"
-        time.sleep(0.025)
-    return "a worker process died"
-
-
 def run_command(command: list[str], cwd, timeout: float, env: dict) -> subprocess.CompletedProcess:
     """Run `command` in a process group of its own; the group is killed whole on a timeout or an interrupt.
 
@@ -204,3 +149,129 @@ def run_command(command: list[str], cwd, timeout: float, env: dict) -> subproces
         process.wait()
         raise
     return subprocess.CompletedProcess(command, process.returncode, output, "")
+
+
+# -- one forked child with a pipe, a memory limit and a processor-time clock ---------------------------------
+_channel = {"sender": None}  # in a Child: the pipe to its parent, for `tell_parent`
+
+
+def tell_parent(message) -> None:
+    """In a Child: send its parent a message while working (the stage it is in); elsewhere nothing."""
+    sender = _channel["sender"]
+    if sender is not None:
+        with contextlib.suppress(OSError, ValueError):
+            sender.send(("note", message))
+
+
+def memory_limit() -> int | None:
+    """The address-space limit of this process in bytes, or None when it has none."""
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    return None if soft == resource.RLIM_INFINITY else soft
+
+
+def _limit_memory(limit: int | None) -> None:
+    import resource
+
+    if limit is None:
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+class Child:
+    """`function(*args)` in a forked child that dies with derive, its address space limited to `memory` bytes.
+
+    The child sends notes (`tell_parent`) and then one outcome: ("ok", result), ("error", text), or
+    ("memory", "") when it ran out of memory. `read()` takes one message when `connection` is readable;
+    `outcome` is then set, or stays None; a child that ends without one "died" (`died()` says how).
+    """
+
+    def __init__(self, function, args=(), memory: int | None = None):
+        context = multiprocessing.get_context("fork")
+        self.connection, sender = context.Pipe(duplex=False)
+        parent = os.getpid()
+        self.notes: list = []
+        self.outcome = None
+        self.started = time.monotonic()
+
+        def child():
+            child_started(parent)  # killed with its parent, even by SIGKILL
+            _channel["sender"] = sender
+            message = None
+            try:
+                _limit_memory(memory)
+                message = ("ok", function(*args))
+            except MemoryError:
+                message = ("memory", "")  # sent below, once the exception's frames are freed
+            except BaseException as error:  # noqa: BLE001 - the parent decides what a failure means
+                try:
+                    message = ("error", f"{type(error).__name__}: {error}")
+                except MemoryError:
+                    message = ("memory", "")
+            try:
+                sender.send(message)
+            except MemoryError:
+                sender.send(("memory", ""))
+            except Exception as error:  # noqa: BLE001 - a result that cannot be sent is a failure, said so
+                sender.send(("error", f"the result could not be sent: {type(error).__name__}: {error}"))
+            finally:
+                sender.close()
+                os._exit(0)
+
+        self.process = context.Process(target=child, daemon=False)  # it may start children (proofs)
+        with uninterrupted():  # a fork (see raise_if_interrupted)
+            self.process.start()
+        sender.close()
+
+    def read(self) -> bool:
+        """Take one message (call when `connection` is readable); True once the child has finished."""
+        try:
+            kind, value = self.connection.recv()
+        except (EOFError, OSError):
+            self.outcome = ("died", self.died())
+            return True
+        if kind == "note":
+            self.notes.append(value)
+            return False
+        self.outcome = (kind, value)
+        return True
+
+    def died(self) -> str:
+        """How the child ended without an outcome: "was killed by SIGKILL", "exited with code 1"."""
+        self.process.join(2.0)
+        code = self.process.exitcode
+        if code is not None and code < 0:
+            return f"was killed by {signal.Signals(-code).name}"
+        return f"exited with code {code}" if code is not None else "stopped answering"
+
+    def cpu_seconds(self) -> float:
+        """Processor seconds (user and system) the child has used so far; 0 where /proc cannot tell."""
+        try:
+            with open(f"/proc/{self.process.pid}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (man 5 proc)
+
+    def wait(self, cpu_budget: float, wall_budget: float):
+        """Wait for the outcome: None when the child used `cpu_budget` processor seconds or `wall_budget` seconds."""
+        deadline = self.started + wall_budget
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or self.cpu_seconds() >= cpu_budget:
+                return None
+            if self.connection.poll(min(left, 0.02)):
+                if self.read():
+                    return self.outcome
+
+    def end(self) -> None:
+        """Kill the child if it still runs, and reap it."""
+        if self.process.is_alive():
+            with contextlib.suppress(OSError):
+                os.kill(self.process.pid, signal.SIGKILL)
+        self.process.join()
+        self.connection.close()

@@ -1,9 +1,7 @@
 """The main job, one stage per line: load claims -> verify -> render tex/json -> compile pdf."""
 from __future__ import annotations
 
-import concurrent.futures
 import dataclasses
-import os
 import platform
 import sys
 import time
@@ -11,9 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from derive import claims as claims_module
-from derive import lifetime
+from derive import budget
 from derive.errors import ClaimError, DeriveError, ReportError
-from derive.evidence import Diagnosis
+from derive.evidence import Diagnosis, Verdict
+from derive.notation import claimsfile
 from derive.report import figures, json_report, pdf, tex
 from derive.report.files import write_atomic
 from derive.report.output import staged
@@ -68,53 +67,94 @@ class Progress:
             print(f"[{time.monotonic() - self.started:6.1f}s] {printable(message)}", file=sys.stderr, flush=True)
 
 
-_CLAIMS: list = []  # the claims being verified, inherited by forked workers
-
-
-def settle(claim, settings: Settings):
+def settle(claim, settings: Settings, question=None):
     """The claim's verdict, and for one that differs or agrees only when truncated, its diagnosis."""
-    question = claim.question()
+    if question is None:
+        budget.stage("reading")
+        question = claim.question()
     verdict = verify(question, settings)
+    budget.stage("diagnosis")
     try:
         diagnosis = diagnose(claim, question, verdict, settings)
+    except budget.OverBudget:
+        raise
     except Exception as error:  # noqa: BLE001 - a diagnosis that fails must not cost the verdict
         diagnosis = Diagnosis("", note=f"the diagnosis failed: {type(error).__name__}: {error}")
     return dataclasses.replace(verdict, diagnosis=diagnosis)
 
 
-def _verify_one(index: int, settings: Settings):
-    started = time.monotonic()
-    claim = _CLAIMS[index]
+@dataclass(frozen=True)
+class Failed:
+    """A claim that could not be read or verified: why; `named`: the message names the claim (and its line)."""
+
+    message: str
+    named: bool = False
+
+
+def _settled(claim, settings: Settings):
+    """In the claim's child: (verdict, its reading with the engine's notes), or Failed."""
+    budget.stage("reading")
     try:
-        verdict = settle(claim, settings)
-    except DeriveError:
+        question = claim.question()
+    except budget.OverBudget as refusal:
+        return budget.refused(refusal), claim.reading
+    except DeriveError as error:
+        return Failed(str(error), named=True)
+    except MemoryError:
+        raise  # the claim's limit: derive.budget makes it undecided
+    except Exception as error:  # noqa: BLE001 - a stranger's claim must not end the run with a traceback
+        return Failed(f"the formula cannot be evaluated: {type(error).__name__}: {error}")
+    try:
+        verdict = settle(claim, settings, question)
+    except budget.OverBudget as refusal:
+        verdict = budget.refused(refusal)
+    except OverflowError as error:  # exp(exp(z^64)): undecided, not an error of the claim
+        verdict = budget.refused(budget.too_large(error))
+    except MemoryError:
         raise
     except Exception as error:  # noqa: BLE001 - a failing claim is named, never a traceback
-        raise ClaimError(f"claim {claim.id}: verification failed: {type(error).__name__}: {error}") from None
-    return index, verdict, time.monotonic() - started
+        return Failed(f"verification failed: {type(error).__name__}: {error}")
+    return verdict, claimsfile.reading_with_notes(claim)
+
+
+def settle_all(claims: list, settings: Settings, jobs: int, progress: Progress) -> list:
+    """(claim, Verdict or Failed) for every claim, in the claims' order, each claim in a child within its limits.
+
+    The claim comes back with the engine's readings in its `reading`. `jobs` children run at a time (0: one
+    per core); the run's deadline (settings.deadline, from the progress's start) ends what is left.
+    """
+    jobs = min(jobs or budget.cores(), len(claims)) or 1
+    deadline = None if settings.deadline is None else progress.started + settings.deadline
+    results: dict = {}
+
+    def done(index, outcome, seconds):
+        kind, value = outcome
+        claim = claims[index]
+        if kind == "ok" and isinstance(value, Failed):
+            results[index] = (claim, value)
+        elif kind == "ok":
+            verdict, reading = value
+            results[index] = (dataclasses.replace(claim, reading=reading), verdict)
+        elif kind == "over":
+            results[index] = (claim, value)
+        else:
+            results[index] = (claim, Failed(f"verification failed: {value}"))
+        shown = results[index][1]
+        state = f"{shown.status} ({shown.method}, {seconds:.1f}s)" if isinstance(shown, Verdict) else "failed"
+        progress(f"  [{len(results):2d}/{len(claims)}] {claim.id}: {state}")
+
+    budget.run_claims(len(claims), lambda index: _settled(claims[index], settings), jobs, settings.claim_budget,
+                      settings.memory, deadline, done)
+    return [results[index] for index in range(len(claims))]
 
 
 def verify_all(claims: list, settings: Settings, jobs: int, progress: Progress) -> list:
-    """Verify every claim (in worker processes when jobs > 1); results in the claims' order."""
-    global _CLAIMS
-    _CLAIMS = claims
-    jobs = jobs or os.cpu_count() or 1
-    verdicts: dict = {}
-
-    def report(index, verdict, seconds):
-        verdicts[index] = verdict
-        progress(f"  [{len(verdicts):2d}/{len(claims)}] {claims[index].id}: {verdict.status} "
-                 f"({verdict.method}, {seconds:.1f}s)")
-
-    if jobs == 1 or len(claims) == 1:
-        for index in range(len(claims)):
-            report(*_verify_one(index, settings))
-    else:
-        with lifetime.worker_pool(jobs) as pool:  # workers die with derive, and are killed on an interrupt
-            futures = [pool.submit(_verify_one, index, settings) for index in range(len(claims))]
-            for future in concurrent.futures.as_completed(futures):
-                report(*future.result())
-    return [(claim, verdicts[index]) for index, claim in enumerate(claims)]
+    """(claim, verdict) for every claim, in the claims' order; a claim that cannot be verified is a ClaimError."""
+    results = settle_all(claims, settings, jobs, progress)
+    for claim, outcome in results:
+        if isinstance(outcome, Failed):
+            raise ClaimError(outcome.message if outcome.named else f"claim {claim.id}: {outcome.message}")
+    return results
 
 
 def load_claims(config: ReportConfig) -> list:

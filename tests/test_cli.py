@@ -50,6 +50,25 @@ def test_report_is_byte_identical_on_rerun(tmp_path):
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
 
+def test_the_full_report_is_byte_identical_whatever_the_jobs(builtin_report, tmp_path):
+    """Issue 13: same seed, same bytes. The session's report (one process per core, in this process) against one
+    claim at a time in another process (another hash seed), while other tests load the machine."""
+    output, _ = builtin_report
+    done = run("report", "-o", str(tmp_path), "-q", "--no-pdf", "--jobs", "1",
+               env={**os.environ, "PYTHONHASHSEED": "13"})
+    assert done.returncode == 0, done.stderr
+    for name in ("report.tex", "report.json"):
+        assert (tmp_path / name).read_bytes() == (output / name).read_bytes(), name
+
+
+def test_the_quick_report_is_byte_identical_over_runs(tmp_path):
+    for folder, jobs in (("a", "1"), ("b", "2")):
+        done = run("report", "-o", str(tmp_path / folder), "-q", "--no-pdf", "--quick", "--jobs", jobs)
+        assert done.returncode == 0, done.stderr
+    for name in ("report.tex", "report.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
 def test_progress_lines_and_selection(tmp_path):
     done = run("report", "-o", str(tmp_path), "--no-pdf", "--claims", "blog.", "--points", "30")
     assert done.returncode == 0
@@ -125,7 +144,7 @@ def forget():
 def test_help_explains_every_option():
     text = run("report", "--help").stdout
     for option in ("--output", "--claims", "--file", "--seed", "--no-pdf", "--quiet", "--verbose", "--points",
-                   "--digits", "--budget", "--jobs"):
+                   "--digits", "--budget", "--claim-budget", "--memory", "--deadline", "--jobs"):
         assert option in text
     assert "report" in run("--help").stdout
 

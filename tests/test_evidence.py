@@ -7,8 +7,8 @@ import mpmath
 import pytest
 
 from derive.evidence import (BoundCounterexample, BoundEvidence, Certificate, Comparison, Counterexample,
-                             EqualAtPoints, Extremum, Measurements, Proof, Unresolved, Verdict, decimal, scientific,
-                             to_json)
+                             EqualAtPoints, Extremum, Measurements, OutOfBudget, Proof, Unresolved, Verdict, decimal,
+                             scientific, to_json)
 from derive.report.evidence_tex import evidence_lines, number
 from derive.report.text import evidence_line
 from derive.rules import Method, Semantics, Status
@@ -28,6 +28,7 @@ CERTIFIED = BoundEvidence("f_t", "<", "2", True, Certificate(12, mpmath.mpf("0.9
 UNDECIDED = BoundEvidence("g", "<=", "1", None, Unresolved(300), "as written", (),
                           (("proof", "no exact extremum"), ("certificate", "300 boxes, 4 left open")))
 MEASURED = Measurements("rate > 0", {"rate[w=1]": 0.5, "steps": 100}, "rnn-scalar", {"w=1": {"x": [1], "y": [0]}})
+OUT_OF_TIME = OutOfBudget("proof", "time", "120 s")
 
 
 def test_numbers_format_in_one_place():
@@ -36,13 +37,13 @@ def test_numbers_format_in_one_place():
     assert number(mpmath.mpf("6.6123e-5"), 3) == r"6.61 \times 10^{-5}"
 
 
-@pytest.mark.parametrize("evidence", [DIFFERS, AGREES, BOUND, REFUTED, CERTIFIED, UNDECIDED, MEASURED])
+@pytest.mark.parametrize("evidence", [DIFFERS, AGREES, BOUND, REFUTED, CERTIFIED, UNDECIDED, MEASURED, OUT_OF_TIME])
 def test_every_evidence_kind_has_json_tex_and_a_line(evidence):
     data = to_json(evidence)
     assert json.loads(json.dumps(data)) == data  # plain JSON, no custom objects
     assert evidence_lines(evidence, {})
     status = Status.DIFFERS if evidence in (DIFFERS, REFUTED) else \
-        Status.UNDECIDED if evidence is UNDECIDED else Status.AGREES
+        Status.UNDECIDED if evidence in (UNDECIDED, OUT_OF_TIME) else Status.AGREES
     assert evidence_line(Verdict(status, Method.NUMERIC, evidence))
 
 
@@ -56,6 +57,9 @@ def test_the_json_keeps_the_layout_other_tools_read():
     assert to_json(CERTIFIED)["certificate"] == {"boxes": 12, "margin": "0.999", "tightest": [{"f_t": ["0.0", "+inf"]}]}
     assert to_json(REFUTED)["counterexample"]["point"] == {"w": "2.0"} and to_json(UNDECIDED)["holds"] is None
     assert to_json(UNDECIDED)["tried"][1] == {"method": "certificate", "why_not": "300 boxes, 4 left open"}
+    assert to_json(OUT_OF_TIME) == {"stage": "proof", "ran_out": "time", "limit": "120 s", "note": "",
+                                    "why": "stopped during the proof: the claim's time budget ran out (120 s)"}
+    assert to_json(OutOfBudget("", "deadline"))["why"] == "not started: the run's deadline passed"
 
 
 def test_the_tex_renders_numbers_from_numbers():

@@ -65,3 +65,32 @@ def test_functions_of_sigma_become_polynomials():
     assert sympy.expand(g - u * (1 - u)) == 0 and (low, high) == (0, 1)
     assert sympy.simplify(Sigmoid(back(sympy.Rational(1, 3))).rewrite(sympy.exp) - sympy.Rational(1, 3)) == 0
     assert proof.to_polynomial_variable(Sigmoid(Z) * Z, Z) is None
+
+
+def _sleep_then(value, seconds):
+    time.sleep(seconds)
+    return value
+
+
+def _spin(seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        pass
+    return "spun"
+
+
+def _allocate(gigabytes):
+    return len(bytearray(gigabytes * 1024 ** 3))
+
+
+def test_the_budget_is_processor_time_not_wall_time():
+    """A proof waiting for the processor (as under load, or with many --jobs) is not cut short by the clock."""
+    assert proof.run_with_budget(_sleep_then, ("done", 1.5), budget=0.5) == "done"
+    started = time.monotonic()
+    assert proof.run_with_budget(_spin, (30,), budget=0.5) is None
+    assert time.monotonic() - started < 10
+
+
+def test_a_proof_attempt_has_a_memory_limit():
+    assert proof.run_with_budget(_allocate, (16,), budget=5) is None  # 16 GB: over the default 2 GB
+    assert proof.run_with_budget(_allocate, (0,), budget=5) == 0

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import sympy
 
-from derive.errors import ModelError
+from derive.budget import LARGEST_EXPRESSION, larger_than
+from derive.errors import ModelError, OverBudget
 from derive.exact.collapse import collapse
 from derive.models import Model
 from derive.quantity import scalar_or_matrix
@@ -246,6 +247,17 @@ def state_jacobian(model: Model, time: int = 0, absolute: bool = False, truncate
     return sympy.BlockMatrix([[blocks[(s, r)] for r in model.state] for s in model.state]).as_explicit()
 
 
+def growing(product, model: Model, steps: int) -> None:
+    """Refuse a chain of one-step Jacobians whose exact product outgrows what can be evaluated or printed.
+
+    Each step multiplies the terms by about 2n (×4 per step for n = 3): the span the model's size allows is short.
+    """
+    if larger_than(product):
+        raise OverBudget("reading", f"the exact product of {steps} one-step Jacobians of {model.name} (n = {model.n}) "
+                                    f"already has more than {LARGEST_EXPRESSION:,} terms and factors; derive does not "
+                                    f"compute a longer span symbolically at this size (use fewer steps or a smaller n)")
+
+
 def multi_step(model: Model, first: int, last: int, semantics: str = Semantics.FULL):
     """Exact ∂c_last/∂c_first (absolute steps) as a product of one-step blocks, node symbols kept.
 
@@ -265,6 +277,7 @@ def multi_step(model: Model, first: int, last: int, semantics: str = Semantics.F
     product = sympy.eye(n * len(model.state))
     for k in range(first + 1, last + 1):
         product = state_jacobian(model, k, True) * product
+        growing(product, model, k - first)
     if len(model.state) == 1:
         return scalar_or_matrix(product)
     c_first = model.q(model.state[0], first, True)

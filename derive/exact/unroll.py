@@ -108,4 +108,5 @@ def chain(model: Model, numerator: Quantity, denominator: Quantity, semantics: s
     product = _matrix(by_leaves(model, numerator.name, leaves, last, absolute, semantics))
     for step in range(last - 1, first, -1):
         product = product * blocks.state_jacobian(model, step, absolute, truncated)
+        blocks.growing(product, model, last - step + 1)
     return scalar_or_matrix(product * _state_response(model, denominator, semantics))

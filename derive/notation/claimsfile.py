@@ -321,15 +321,9 @@ def _read_claim(table: dict, claim_id: str, source: Source, text: str, name: str
     at[0] = "reading"
     reading = _type(table.get("reading") or _reading(model, semantics, values), str, "reading")
     at[0] = "statement"
+    # Read when the question is asked for, in the claim's own process with its limits (derive.budget), not
+    # here: a small file can ask for hours of work. The readings the engine chose join the claim's reading then.
     build = functools.partial(_build, spec, claim_id, text, name)
-    try:  # read now, so that the readings the engine chooses are part of the claim's reading
-        built, notes = _read(spec, claim_id, text, name)
-    except Exception:  # noqa: BLE001 - the same error is raised, located, when the claim's question is asked for
-        pass
-    else:
-        build = functools.partial(_built, built)
-        if notes:
-            reading = f"{reading.rstrip()} {ENGINE_READINGS} {'; '.join(notes)}."
     return Claim(id=claim_id, source=source, where=table["where"], printed=formula.text,
                  reading=reading, build=build,
                  statement=_type(table.get("statement", ""), str, f"claim {claim_id}: statement"),
@@ -350,10 +344,6 @@ def _ends(ends, key: str, claim_id: str) -> tuple:
     return tuple(ends)
 
 
-def _built(question):
-    return question
-
-
 def _reading(model, semantics: str, values: dict) -> str:
     if model is None:
         described = "No model: free variables only"
@@ -368,7 +358,22 @@ def _reading(model, semantics: str, values: dict) -> str:
 
 
 def _build(spec: Spec, claim_id: str, text: str, name: str):
-    return _read(spec, claim_id, text, name)[0]
+    question, notes = _read(spec, claim_id, text, name)
+    if len(_NOTES) >= MOST_CACHED:
+        _NOTES.clear()
+    _NOTES[id(spec)] = (spec, notes)  # the spec kept, so that its id is not reused
+    return question
+
+
+_NOTES: dict = {}  # id of a claim's Spec -> the readings the engine chose when its question was built
+
+
+def reading_with_notes(claim) -> str:
+    """The claim's reading, with the readings the engine chose once its question was built (in this process)."""
+    spec, notes = _NOTES.get(id(claim.spec), (None, ()))
+    if spec is not claim.spec or not notes:
+        return claim.reading
+    return f"{claim.reading.rstrip()} {ENGINE_READINGS} {'; '.join(notes)}."
 
 
 _READ_CACHE: dict = {}  # (file name, file text, claim id) -> (question, readings): a file read twice is read once

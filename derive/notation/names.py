@@ -12,7 +12,7 @@ from __future__ import annotations
 import lark
 import sympy
 
-from derive import rules
+from derive import budget, rules
 from derive.errors import ShapeMismatchError
 from derive.exact import adjoints, partials
 from derive.notation import norms
@@ -277,6 +277,9 @@ def apply_function(reader, function: Function, argument, node):
     result = rules.apply(function.kind, argument, function.order)  # σ'(z) = σ(z)(1−σ(z)), as the table writes it
     if function.power is not None:
         result = elementwise(lambda e: e ** function.power, result)
+    refused = budget.nesting_refused(result)  # through defined terms and \dots too, which the parser's depth misses
+    if refused:
+        reader.fail(node, refused)
     return result
 
 

@@ -12,8 +12,8 @@ import re
 import mpmath
 
 from derive.evidence import (ERROR_DIGITS, VALUE_DIGITS, BoundCounterexample, BoundEvidence, Certificate,
-                             ChainEvidence, EqualAtPoints, Extremum, Measurements, NormEvidence, Unresolved,
-                             scientific)
+                             ChainEvidence, EqualAtPoints, Extremum, Measurements, NormEvidence, OutOfBudget,
+                             Unresolved, scientific)
 from derive.evidence import number as as_number
 from derive.report import measures
 from derive.report.latex import escape
@@ -205,3 +205,8 @@ def _(evidence: Measurements, figures: dict, status: Status | None = None) -> li
     if shown:
         lines.append(figures[evidence.figure])
     return lines
+
+
+@evidence_lines.register
+def _(evidence: OutOfBudget, figures: dict, status: Status | None = None) -> list[str]:
+    return [r"\field{Undecided}%s; undecided is always better than a guess." % escape(evidence.sentence())]

@@ -1,4 +1,4 @@
-"""Compiling report.tex into report.pdf with latexmk, or pdflatex run twice."""
+"""Compiling report.tex into report.pdf: pdflatex, run until its cross-references settle."""
 from __future__ import annotations
 
 import os
@@ -24,11 +24,18 @@ REPRODUCIBLE = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000", "FORCE_SOURCE_D
 
 def engine() -> list[str] | None:
     """The command that compiles a .tex file here, or None when no TeX engine is installed."""
-    if shutil.which("latexmk") and shutil.which("pdflatex"):
-        return ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "-quiet"]
     if shutil.which("pdflatex"):
         return ["pdflatex", "-interaction=nonstopmode", "-halt-on-error"]
     return None
+
+
+MOST_PASSES = 5  # pdflatex passes: the contents and references settle in two or three
+
+
+def _references(scratch: Path, stem: str) -> bytes:
+    """What the next pass reads back (.aux, .toc, .out): when a pass leaves it unchanged, the PDF is final."""
+    return b"".join((scratch / f"{stem}{suffix}").read_bytes() if (scratch / f"{stem}{suffix}").exists() else b""
+                    for suffix in (".aux", ".toc", ".out"))
 
 
 def compile_pdf(tex_path: Path, extra_files=(), timeout: float = 300) -> Path:
@@ -47,8 +54,10 @@ def compile_pdf(tex_path: Path, extra_files=(), timeout: float = 300) -> Path:
         shutil.copy(tex_path, scratch / tex_path.name)
         for extra in extra_files:
             shutil.copy(extra, scratch / Path(extra).name)
-        runs = 1 if command[0] == "latexmk" else 2  # pdflatex twice, for the table widths and links
-        for _ in range(runs):
+        # Until the references settle, not a fixed number of passes nor latexmk's judgement of file times,
+        # which sometimes stopped a pass early: the same .tex then gave PDFs with other page numbers.
+        settled = None
+        for _ in range(MOST_PASSES):
             try:
                 done = run_command(command + [tex_path.name], cwd=scratch, timeout=timeout, env=REPRODUCIBLE)
             except subprocess.TimeoutExpired as error:
@@ -60,6 +69,10 @@ def compile_pdf(tex_path: Path, extra_files=(), timeout: float = 300) -> Path:
                     shutil.copy(log, tex_path.with_suffix(".log"))
                 raise ReportError(f"{command[0]} failed on {tex_path.name}: {' | '.join(tex_errors(text))}"
                                   + (f" (the whole log: {tex_path.stem}.log)" if log.exists() else ""))
+            references = _references(scratch, tex_path.stem)
+            if references == settled:
+                break
+            settled = references
         pdf = tex_path.with_suffix(".pdf")
         write_atomic(pdf, (scratch / pdf.name).read_bytes())
     return pdf

@@ -4,7 +4,8 @@ from __future__ import annotations
 import functools
 
 from derive.evidence import (ERROR_DIGITS, BoundCounterexample, BoundEvidence, Certificate, ChainEvidence,
-                             EqualAtPoints, Extremum, Measurements, NormEvidence, Verdict, decimal)
+                             EqualAtPoints, Extremum, Measurements, NormEvidence, OutOfBudget, Verdict,
+                             decimal)
 from derive.rules import Semantics, Status
 from derive.terminal import plain
 
@@ -93,3 +94,8 @@ def _(evidence: ChainEvidence, status: Status) -> str:
 @line.register
 def _(evidence: Measurements, status: Status) -> str:
     return f"measured: {evidence.statement}"
+
+
+@line.register
+def _(evidence: OutOfBudget, status: Status) -> str:
+    return "undecided: " + evidence.sentence()

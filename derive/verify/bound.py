@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 
 import sympy
 
+from derive.budget import guard, stage
 from derive.errors import VerificationError
 from derive.evidence import (BoundCounterexample, BoundEvidence, Certificate, Extremum, Unresolved, Verdict)
 from derive.exact.leaves import to_leaves
@@ -242,6 +243,8 @@ def _decide(question: Bound, form: Form, budget: float, settings: Settings, **op
 def _(question: Bound, settings: Settings = Settings()) -> Verdict:
     if question.relation not in RELATIONS:
         raise VerificationError(f"bound relation must be one of {', '.join(RELATIONS)}, got {question.relation!r}")
+    stage("bound search")
+    guard("bound search", question.expr, question.bound)
     exact, relaxations = forms(question)
     budget = min(settings.budget, SCREENING_BUDGET) if settings.screening else settings.budget
     refute = not exact.not_refutable

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import heapq
 import math
-import time
 from dataclasses import dataclass
 from fractions import Fraction
 
 import mpmath
 
+from derive.budget import cpu_seconds
 from derive.verify.intervals import Enclosure
 from derive.verify.search import to_mpf
 
@@ -81,7 +81,7 @@ def certify(violation, variables, domain, strict: bool, max_boxes: int, deadline
         if processed >= max_boxes:
             stopped = f"the limit of {max_boxes} boxes was reached"
             break
-        if time.monotonic() > deadline:
+        if cpu_seconds() > deadline:
             stopped = f"the time budget ran out after {processed} boxes"
             break
         _, _, box, _ = heapq.heappop(heap)

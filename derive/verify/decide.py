@@ -17,7 +17,6 @@ certificate never overrides a confirmed counterexample (the search runs first).
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from decimal import Context, Decimal, localcontext
 from fractions import Fraction
@@ -26,6 +25,7 @@ from typing import ClassVar
 import mpmath
 import sympy
 
+from derive.budget import cpu_seconds
 from derive.verify import extrema, proof
 from derive.verify.certificate import Box, certify, inner_point
 from derive.verify.intervals import Unsupported, compile_arb, exact
@@ -127,8 +127,9 @@ def decide(expr, relation: str, bound, domain: tuple = (), budget: float = 10.0,
     """Decide whether `expr relation bound` holds at every point of the open box `domain`.
 
     `domain` is a tuple of (symbol, low, high), ends SymPy numbers or ±oo;
-    a free symbol without a range ranges over all reals. `budget` (seconds)
-    bounds the whole decision, of which the SymPy proof gets `proof_budget`
+    a free symbol without a range ranges over all reals. `budget` (processor
+    seconds of this process and its proof children, derive.budget.cpu_seconds,
+    so that load does not change the decision) bounds the whole decision, of which the SymPy proof gets `proof_budget`
     (default: half of what the search left); `max_boxes` bounds the
     certificate's work so the answer does not depend on machine load. Same
     inputs, same decision — unless a time budget runs out.
@@ -139,7 +140,7 @@ def decide(expr, relation: str, bound, domain: tuple = (), budget: float = 10.0,
     bound in the box is not reported as one. `phases` runs only some of the
     three (the caller then combines several forms of one bound).
     """
-    started = time.monotonic()
+    started = cpu_seconds()
     deadline = started + budget
     if relation not in RELATIONS:
         raise ValueError(f"relation must be one of {', '.join(RELATIONS)}, got {relation!r}")
@@ -164,7 +165,7 @@ def decide(expr, relation: str, bound, domain: tuple = (), budget: float = 10.0,
                                                f"found no violation that survives {digits}-digit ball arithmetic"))
 
     # 2. A proof by the exact extremum, in a child process killed when its share of the time is spent.
-    left = deadline - time.monotonic()
+    left = deadline - cpu_seconds()
     if "proof" in phases and left > 0:
         allowed = left * PROOF_SHARE if proof_budget is None else min(left, proof_budget)
         result = proof.run_with_budget(extrema.prove, (expr, relation, bound, dict(zip(variables, ranges))), allowed)
@@ -184,7 +185,7 @@ def decide(expr, relation: str, bound, domain: tuple = (), budget: float = 10.0,
     if "certificate" not in phases:
         return Undecided(tuple(tried))
     closed = tuple((_closed(low, upward=False), _closed(high, upward=True)) for low, high in ranges)
-    if time.monotonic() >= deadline:
+    if cpu_seconds() >= deadline:
         tried.append(("certificate", "no time was left"))
         return Undecided(tuple(tried))
     outcome = certify(violation, variables, closed, strict, max_boxes, deadline)

@@ -13,6 +13,7 @@ from dataclasses import replace
 import mpmath
 import sympy
 
+from derive.budget import guard, stage
 from derive.errors import VerificationError
 from derive.evidence import Comparison, Counterexample, EntryComparison, EqualAtPoints, Proof, Verdict
 from derive.exact.collapse import readable
@@ -139,6 +140,9 @@ def _(question: Equal, settings: Settings = Settings()) -> Verdict:
         if _shape(exact) != _shape(hand):
             raise VerificationError(f"the hand formula has shape {_shape(hand)} but the exact {name} "
                                     f"result has shape {_shape(exact)}")
+    stage("numeric evaluation")
+    if not settings.screening:  # candidate fixes are the claim's own pieces, guarded once
+        guard("numeric evaluation", hand, *sides.values())
     symbols = sorted_symbols(set().union(*[expr.free_symbols for expr in [hand, *sides.values()]]))
     if question.labels and len(question.labels) != len(proof.entries(hand)):
         raise VerificationError(f"{len(question.labels)} labels for {len(proof.entries(hand))} entries")
@@ -174,6 +178,7 @@ def _(question: Equal, settings: Settings = Settings()) -> Verdict:
         return Verdict(Status.DIFFERS, Method.NUMERIC, replace(evidence, correction=full.exact))
     difference = sympy.Matrix(hand) - sympy.Matrix(sides[decided_by]) if isinstance(hand, sympy.MatrixBase) \
         else hand - sides[decided_by]
+    stage("proof")
     rewriting = None if settings.screening else proof.prove_zero(difference, settings.budget,
                                                                   _proof_rewritings(question))
     evidence = replace(evidence, proof=Proof(rewriting) if rewriting else None)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import inspect
 
+from derive.budget import stage
 from derive.evidence import Measurements, Verdict
 from derive.rules import Method, Status
 from derive.verify.questions import Experiment, Settings, verify
@@ -10,6 +11,7 @@ from derive.verify.questions import Experiment, Settings, verify
 
 @verify.register
 def _(question: Experiment, settings: Settings = Settings()) -> Verdict:
+    stage("experiment")
     accepts_quick = "quick" in inspect.signature(question.run).parameters
     numbers = dict(question.run(settings.seed, quick=settings.quick) if accepts_quick else question.run(settings.seed))
     series = numbers.pop("series", None)

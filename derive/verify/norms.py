@@ -16,6 +16,7 @@ import mpmath
 import sympy
 from sympy.core.symbol import Str
 
+from derive.budget import stage
 from derive.errors import VerificationError
 from derive.evidence import NormEvidence, Verdict
 from derive.models import Model
@@ -173,8 +174,10 @@ def _search(question: NormBound, settings: Settings):
 def _(question: NormBound, settings: Settings = Settings()) -> Verdict:
     if question.relation not in ("<=", "<"):
         raise VerificationError(f"a norm bound is written with <= or <, got {question.relation!r}")
+    stage("proof")
     steps = run_with_budget(norm_proof.prove, (question.left, question.right, question.relation, question.model),
                             min(settings.budget, SCREENING_BUDGET) if settings.screening else settings.budget)
+    stage("bound search")
     point, left, right, excess, confirmed = _search(question, settings)
     if question.relation == "<" and sympy.expand(sympy.sympify(question.left) - question.right) == 0:
         confirmed = True  # both sides are the same expression: a < a fails at every point

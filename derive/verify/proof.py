@@ -1,57 +1,36 @@
 """Time-budgeted symbolic proofs: is an expression identically zero, and what is a function's supremum.
 
 SymPy's simplification can run for minutes; every attempt here runs in a
-forked child process that is killed when its budget is spent, so an
-inconclusive proof costs at most the budget and never hangs the caller.
+forked child process that is killed when its budget of processor time is
+spent (or its memory limit reached), so an inconclusive proof costs at most
+the budget and never hangs the caller.
 """
 from __future__ import annotations
 
 import functools
-import multiprocessing
-import os
-import signal
 
 import sympy
 
 from derive import lifetime
 from derive.rules import FUNCTIONS, to_exp
-from derive.verify.questions import DEFAULT_BUDGET
+from derive.verify.questions import DEFAULT_BUDGET, DEFAULT_MEMORY
+
+WALL_FACTOR, WALL_EXTRA = 10.0, 10.0  # the wall-clock backstop of a proof: 10 × its budget + 10 s
 
 
 def run_with_budget(function, args=(), budget: float = DEFAULT_BUDGET):
-    """Run `function(*args)` in a forked child; its (picklable) result, or None when out of time or failed."""
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    parent = os.getpid()
+    """Run `function(*args)` in a forked child; its (picklable) result, or None when out of budget or failed.
 
-    def child():
-        lifetime.child_started(parent)  # killed with its parent, even by SIGKILL
-        try:
-            sender.send(("ok", function(*args)))
-        except BaseException as error:  # noqa: BLE001 - any failure is an inconclusive proof
-            sender.send(("error", repr(error)))
-        finally:
-            sender.close()
-            os._exit(0)
-
-    process = context.Process(target=child, daemon=True)
-    with lifetime.uninterrupted():  # a fork (see lifetime.raise_if_interrupted)
-        process.start()
-    sender.close()
-    result = None
+    The budget is the child's processor time, so the outcome does not depend on how many other processes
+    share the machine (--jobs); a generous wall-clock backstop ends a child that gets no processor at all.
+    The child's memory is limited as its parent's is (derive.budget), or to derive's default.
+    """
+    child = lifetime.Child(function, args, lifetime.memory_limit() or DEFAULT_MEMORY)
     try:
-        if receiver.poll(budget):
-            try:
-                status, value = receiver.recv()
-                result = value if status == "ok" else None
-            except EOFError:
-                result = None
-    finally:  # out of time, or interrupted: the attempt ends here
-        if process.is_alive():
-            os.kill(process.pid, signal.SIGKILL)
-        process.join()
-        receiver.close()
-    return result
+        outcome = child.wait(budget, budget * WALL_FACTOR + WALL_EXTRA)
+    finally:  # out of budget, or interrupted: the attempt ends here
+        child.end()
+    return outcome[1] if outcome is not None and outcome[0] == "ok" else None
 
 
 def entries(expr) -> list:

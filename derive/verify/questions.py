@@ -16,13 +16,16 @@ import mpmath
 from derive.errors import VerificationError
 from derive.models import Model
 
-DEFAULT_BUDGET = 10.0  # seconds per symbolic proof attempt
-SCREENING_BUDGET = 1.0  # seconds of a bound's decision while a candidate fix is screened
+DEFAULT_BUDGET = 10.0  # processor seconds per symbolic proof attempt
+SCREENING_BUDGET = 1.0  # processor seconds of a bound's decision while a candidate fix is screened
+DEFAULT_CLAIM_BUDGET = 120.0  # seconds for a whole claim: reading, evaluation, proofs, bound search, diagnosis
+DEFAULT_MEMORY = 2 * 1024 ** 3  # bytes of address space of each process that verifies a claim
 
 
 @dataclass(frozen=True)
 class Settings:
-    """How hard to look: points and digits of the numeric check, seed, symbolic time budget."""
+    """How hard to look: points and digits of the numeric check, seed, symbolic time budget; and the limits of
+    a claim (derive.budget): its wall-clock seconds, its memory, and the run's deadline (seconds from its start)."""
 
     points: int = 200
     digits: int = 30
@@ -30,6 +33,9 @@ class Settings:
     budget: float = DEFAULT_BUDGET
     quick: bool = False  # experiments: fewer draws, shorter spans
     screening: bool = False  # True: a quick check of a candidate fix (no proof, no display of the sides)
+    claim_budget: float = DEFAULT_CLAIM_BUDGET
+    memory: int = DEFAULT_MEMORY
+    deadline: float | None = None  # None: no deadline for the whole run
 
     @property
     def tolerance(self):

@@ -14,7 +14,6 @@ from __future__ import annotations
 import decimal
 import itertools
 import math
-import time
 import warnings
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,6 +26,7 @@ import scipy.optimize
 import sympy
 from flint import arb, ctx
 
+from derive.budget import cpu_seconds
 from derive.rules import compiled
 from derive.verify.intervals import ball, compile_arb
 
@@ -180,7 +180,7 @@ class Search:
                 if found:
                     return found, count
         for i in best:
-            if time.monotonic() > deadline:
+            if cpu_seconds() > deadline:
                 break
             # Powell: derivative-free (|·| has kinks), and cheap per step.
             with np.errstate(all="ignore"), warnings.catch_warnings():  # overflow on a huge range: a poor step, no news
