@@ -62,14 +62,15 @@ def cpu_seconds() -> float:
     return times.user + times.system + times.children_user + times.children_system
 
 
-def _entries(expr) -> list:
+def entries(expr) -> list:
+    """The entries of a matrix, or [expr] for a scalar."""
     return list(expr) if isinstance(expr, sympy.MatrixBase) else [sympy.sympify(expr)]
 
 
 def larger_than(expr, most: int = LARGEST_EXPRESSION) -> bool:
     """Whether the expression's tree (all entries of a matrix) has more than `most` nodes; costs at most that."""
     count = 0
-    for entry in _entries(expr):
+    for entry in entries(expr):
         for _ in sympy.preorder_traversal(entry):
             count += 1
             if count > most:
@@ -114,7 +115,7 @@ def nesting(expr) -> tuple[int, int]:
         depths[node] = (functions, growth)
         return functions, growth
 
-    found = [depth(entry) for entry in _entries(expr)]
+    found = [depth(entry) for entry in entries(expr)]
     return max(d[0] for d in found), max(d[1] for d in found)
 
 

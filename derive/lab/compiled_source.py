@@ -233,7 +233,7 @@ def generate(model: Model, semantics: str) -> Source:
         functions += [f"            sum_{k} += row_{k} * following_state[b]" for k in rows]
         functions += [f"        products[{k} * n + a] = sum_{k}" for k in rows]
         setup = [f"A_{r} = numpy.empty(({len(blocks[r])} * n, n))", f"Y_{r} = numpy.empty_like(A_{r})"] + setup
-        step += [f"mix_{r}(work, weights, A_{r}, products)", f"if n >= SPLIT:",
+        step += [f"mix_{r}(work, weights, A_{r}, products)", "if n >= SPLIT:",
                  f"    halves(A_{r}, current[{states.index(r)}], Y_{r})", "else:",
                  f"    numpy.dot(A_{r}, current[{states.index(r)}], Y_{r})"]
     # The pass: new blocks in state order, so that a parent's new block is at hand for its children.

@@ -13,7 +13,7 @@ from dataclasses import replace
 import mpmath
 import sympy
 
-from derive.budget import guard, stage
+from derive.budget import entries as entries_of, guard, stage
 from derive.errors import VerificationError
 from derive.evidence import Comparison, Counterexample, EntryComparison, EqualAtPoints, Proof, Verdict
 from derive.exact.collapse import readable
@@ -85,8 +85,8 @@ def off_poles(question: Equal, functions, symbols, settings: Settings) -> list:
 
 def _compare(hand, exact, symbols, points, settings: Settings, semantics: Semantics, labels=()) -> Comparison:
     """Evaluate hand and exact at the points: the largest relative error, the worst point, per-entry errors."""
-    hand_fn = _mpmath_function(tuple(symbols), tuple(proof.entries(hand)))
-    exact_fn = _mpmath_function(tuple(symbols), tuple(proof.entries(exact)))
+    hand_fn = _mpmath_function(tuple(symbols), tuple(entries_of(hand)))
+    exact_fn = _mpmath_function(tuple(symbols), tuple(entries_of(exact)))
     worst = None
     entry_errors = [mpmath.mpf(0)] * len(labels)
     with mpmath.workdps(settings.digits):
@@ -144,8 +144,8 @@ def _(question: Equal, settings: Settings = Settings()) -> Verdict:
     if not settings.screening:  # candidate fixes are the claim's own pieces, guarded once
         guard("numeric evaluation", hand, *sides.values())
     symbols = sorted_symbols(set().union(*[expr.free_symbols for expr in [hand, *sides.values()]]))
-    if question.labels and len(question.labels) != len(proof.entries(hand)):
-        raise VerificationError(f"{len(question.labels)} labels for {len(proof.entries(hand))} entries")
+    if question.labels and len(question.labels) != len(entries_of(hand)):
+        raise VerificationError(f"{len(question.labels)} labels for {len(entries_of(hand))} entries")
     draws = points_module.sample(question.model, symbols, settings.points, settings.seed, settings.digits,
                                  question.extra, question.domain)
     # The sides as the articles write them, in the claim's own names (its aliases), not while screening fixes.
@@ -157,7 +157,7 @@ def _(question: Equal, settings: Settings = Settings()) -> Verdict:
         compared = [_compare(hand, exact, symbols, draws, settings, name, question.labels)
                     for name, exact in sides.items()]
     except _OnPole:  # rare: only then is every point checked before the comparison
-        functions = [_mpmath_function(tuple(symbols), tuple(proof.entries(side))) for side in [hand, *sides.values()]]
+        functions = [_mpmath_function(tuple(symbols), tuple(entries_of(side))) for side in [hand, *sides.values()]]
         draws = off_poles(question, functions, symbols, settings)
         compared = [_compare(hand, exact, symbols, draws, settings, name, question.labels)
                     for name, exact in sides.items()]

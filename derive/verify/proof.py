@@ -12,6 +12,7 @@ import functools
 import sympy
 
 from derive import lifetime
+from derive.budget import entries
 from derive.rules import FUNCTIONS, to_exp
 from derive.verify.questions import DEFAULT_BUDGET, DEFAULT_MEMORY
 
@@ -31,11 +32,6 @@ def run_with_budget(function, args=(), budget: float = DEFAULT_BUDGET):
     finally:  # out of budget, or interrupted: the attempt ends here
         child.end()
     return outcome[1] if outcome is not None and outcome[0] == "ok" else None
-
-
-def entries(expr) -> list:
-    """The entries of a matrix, or [expr] for a scalar."""
-    return list(expr) if isinstance(expr, sympy.MatrixBase) else [sympy.sympify(expr)]
 
 
 def _is_zero(forms) -> str | None:

@@ -19,13 +19,13 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import itertools
-import os
 import re
 from dataclasses import dataclass
 
 import lark
 import sympy
 
+from derive.budget import cpu_seconds, entries
 from derive.errors import DeriveError
 from derive.evidence import Correction, EqualAtPoints
 from derive.notation import edits as edit_kinds
@@ -38,7 +38,6 @@ from derive.exact.collapse import readable
 from derive.notation.printer import in_notation
 from derive.notation.reader import Reader
 from derive.verify.alignment import align, normal_form, pair_terms, terms_of
-from derive.verify import proof
 from derive.verify.questions import Bound, Equal, Settings, verify
 
 MOST_CANDIDATES = 600  # edits verified per claim
@@ -50,21 +49,15 @@ KINDS = ("relation", "function", "time", "number", "quantity", "transpose", "swa
 REPLACEMENTS = ("factor", "terms")  # the alignment's edits: a whole factor replaced, terms added
 
 
-def _processor_seconds() -> float:
-    """Processor time of this process and of its children that ended (the proofs run in forked children)."""
-    times = os.times()
-    return times.user + times.system + times.children_user + times.children_system
-
-
 class Budget:
     """Candidates and processor seconds left for one claim's repair, its proofs' children included."""
 
     def __init__(self, seconds: float, candidates: int = MOST_CANDIDATES):
-        self.deadline = _processor_seconds() + seconds
+        self.deadline = cpu_seconds() + seconds
         self.candidates, self.used = candidates, 0
 
     def spend(self) -> bool:
-        if self.used >= self.candidates or _processor_seconds() >= self.deadline:
+        if self.used >= self.candidates or cpu_seconds() >= self.deadline:
             return False
         self.used += 1
         return True
@@ -96,7 +89,7 @@ def _vacuous(asked) -> bool:
     if isinstance(asked, Bound):
         return not (sympy.sympify(asked.expr) - sympy.sympify(asked.bound)).free_symbols
     exact = getattr(asked, "full", None)
-    return exact is not None and all(entry == 0 for entry in proof.entries(exact))
+    return exact is not None and all(entry == 0 for entry in entries(exact))
 
 
 @dataclass(frozen=True)
