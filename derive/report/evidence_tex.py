@@ -151,7 +151,7 @@ def _(evidence: BoundEvidence, figures: dict, status: Status | None = None) -> l
     if evidence.tried:
         title = "Tried first" if evidence.holds is not None else "Tried, without a decision"
         lines.append(r"\field{%s}" % title + r"\begin{itemize}\setlength{\itemsep}{0pt}" +
-                     "".join(r"\item %s: %s." % (escape(method), escape(why).rstrip("."))
+                     "".join(r"\item %s: %s." % (prose(method), prose(why.rstrip(".")))
                              for method, why in evidence.tried) + r"\end{itemize}")
     return lines
 
