@@ -32,7 +32,7 @@ from derive.quantity import quantity_of
 from derive.rules import Method, Status
 from derive.verify.decide import RELATIONS, Certified, Counterexample, Proved, Undecided, decide
 from derive.verify.extrema import compare
-from derive.verify.questions import SCREENING_BUDGET, Bound, Settings, verify
+from derive.verify.questions import Bound, Settings, verify
 from derive.verify.ranges import quantity_ranges
 
 SEARCH_SHARE, RELAXATION_SHARE = 0.25, 0.5  # of the budget; the leaves' proof and certificate get the rest
@@ -246,7 +246,7 @@ def _(question: Bound, settings: Settings = Settings()) -> Verdict:
     stage("bound search")
     guard("bound search", question.expr, question.bound)
     exact, relaxations = forms(question)
-    budget = min(settings.budget, SCREENING_BUDGET) if settings.screening else settings.budget
+    budget = settings.bound_budget
     refute = not exact.not_refutable
     not_searched = () if refute else (("search", f"not run ({exact.words}): {exact.not_refutable}, so a point "
                                                  f"found there might not be one of the model"),)

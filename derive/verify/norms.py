@@ -25,7 +25,7 @@ from derive.rules import Method, Status, compiled
 from derive.verify import norm_proof
 from derive.verify import points as points_module
 from derive.verify.proof import run_with_budget
-from derive.verify.questions import SCREENING_BUDGET, Settings, verify
+from derive.verify.questions import Settings, verify
 
 KINDS = ("2", "F", "1", "inf")  # the operator 2-norm (the default), Frobenius, and the induced 1- and ∞-norms
 SUBSCRIPTS = {"2": "2", "F": "F", "1": "1", "inf": r"\infty"}
@@ -176,7 +176,7 @@ def _(question: NormBound, settings: Settings = Settings()) -> Verdict:
         raise VerificationError(f"a norm bound is written with <= or <, got {question.relation!r}")
     stage("proof")
     steps = run_with_budget(norm_proof.prove, (question.left, question.right, question.relation, question.model),
-                            min(settings.budget, SCREENING_BUDGET) if settings.screening else settings.budget)
+                            settings.bound_budget)
     stage("bound search")
     point, left, right, excess, confirmed = _search(question, settings)
     if question.relation == "<" and sympy.expand(sympy.sympify(question.left) - question.right) == 0:

@@ -38,6 +38,11 @@ class Settings:
     deadline: float | None = None  # None: no deadline for the whole run
 
     @property
+    def bound_budget(self) -> float:
+        """Processor seconds of a bound's decision: short while a candidate fix is screened."""
+        return min(self.budget, SCREENING_BUDGET) if self.screening else self.budget
+
+    @property
     def tolerance(self):
         # Roundoff at `digits` digits stays far below 10^-(digits-10); a real difference is far above.
         return mpmath.mpf(10) ** (-(self.digits - 10))
