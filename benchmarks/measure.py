@@ -14,9 +14,9 @@ import sys
 import time
 
 
-# Before each timed call, untimed: the threads of the call before (XLA's, torch's) spin a while after it ends,
-# on the same CPU when pinned, and would be charged to whoever runs next.
-PAUSE = 0.05
+# Before each timed call, untimed: the threads of the call before (XLA's, torch's, OpenBLAS's) spin a while after
+# it ends (OpenBLAS's for about 2^28 cycles, 0.1 s here) and would be charged to whoever runs next.
+PAUSE = 0.25
 BATCH = 0.05
 MATMUL = "matrix products alone"
 

@@ -156,24 +156,27 @@ def test_a_second_process_compiles_nothing(tmp_path):
     assert list(tmp_path.glob("chain_rnn_full_*.py")) and list(tmp_path.glob("__pycache__/*.nbi"))
 
 
-def test_the_product_in_two_halves_on_any_number_of_threads():
-    """From n = 192 on a step's product is made in two halves, on two threads when numba has them."""
+@pytest.mark.parametrize("n", [48, 50])  # 50: parts of 25 and 25; the chain pads a part when n is odd
+def test_a_draw_in_parts_on_any_number_of_threads(n):
+    """A single draw's columns run in parts, one per thread: the same Jacobian, to powers of two, as in one part."""
     import numba
 
-    model = models.rnn(n=192, activation="tanh")
+    model = models.lstm_forget(n=n)
     rng = np.random.default_rng(4)
     params = numeric.draw_params(model, rng, draws=1)
-    inputs = rng.normal(size=(6, 1, 192, 1))
-    initial = {"c": rng.normal(size=(1, 192, 1))}
-    expected = numeric.chain(model, params, 6, rng, inputs=inputs, initial=initial, record_every=0)
+    inputs = rng.normal(size=(40, 1, n, 1))
+    initial = {s: rng.normal(size=(1, n, 1)) for s in model.state}
+    expected = numeric.chain(model, params, 40, rng, inputs=inputs, initial=initial, record_every=0)
     threads = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
-        alone = compiled.chain(model, params, 6, inputs, initial)
+        alone = compiled.chain(model, params, 40, inputs, initial)
     finally:
         numba.set_num_threads(threads)
-    together = compiled.chain(model, params, 6, inputs, initial)
-    assert np.array_equal(alone[0], together[0]) and np.array_equal(alone[1], together[1])
+    assert compiled._parts(n, 1, False) == min(threads, n // compiled.COLUMNS_PER_PART)
+    together = compiled.chain(model, params, 40, inputs, initial)
+    shift = np.rint((alone[1] - together[1]) / compiled.LOG10_2).astype(int)
+    assert np.abs(np.ldexp(alone[0], shift[:, None, None]) - together[0]).max() <= 1e-14 * np.abs(together[0]).max()
     ours, theirs = alone[0] * 10.0 ** alone[1][:, None, None], expected.jacobian * 10.0 ** expected.log10_scale
     assert np.abs(ours - theirs).max() <= 1e-12 * np.abs(theirs).max()
 

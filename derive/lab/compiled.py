@@ -160,7 +160,7 @@ def _prefer_sleeping_threads() -> None:
 DRAW_SIGNATURE = ("(int64, int64, float64[:, ::1], float64[:, ::1], float64[:, ::1], float64[:, ::1], "
                   "float64[:, ::1], float64[:, :, ::1])")
 DRAWS_SIGNATURE = ("(int64, int64, float64[:, :, ::1], float64[:, :, ::1], float64[:, :, ::1], "
-                   "float64[:, :, ::1], float64[:, :, ::1], float64[:, :, :, ::1], int64[::1])")
+                   "float64[:, :, ::1], float64[:, :, ::1], float64[:, :, :, ::1], int64[::1], int64[::1])")
 
 # LLVM's vectoriser, while derive's kernels compile: the loop over units reads and writes a dozen rows, and the
 # default limit of 8 runtime alias checks would leave it scalar.
@@ -180,9 +180,10 @@ def _vectoriser_options():
             binding.set_option("derive", f"{option}={default}")
 
 
-# OpenBLAS gives a product of a step more than one thread from about this n on; those threads spin and collapse
-# when the cores are busy, so the chain keeps BLAS to one thread and parallelises itself (draws, halves of a step).
-BLAS_THREADS_FROM = 96
+# The chain keeps BLAS to one thread (OpenBLAS's threads spin, and collapse when the cores are busy; from about
+# n = 64 it would take two) and parallelises itself: draws, or parts of a draw's columns, on numba's threads.
+# A part carries at least this many columns: narrower, the forward run each part repeats costs more than it saves.
+COLUMNS_PER_PART = 16
 _CONTROLLER: list = []
 
 
@@ -206,7 +207,7 @@ def _one_blas_thread(needed: bool):
 def compilations() -> int:
     """How many kernels this process compiled (not loaded from the disk cache)."""
     return sum(sum(getattr(module, name).stats.cache_misses.values())
-               for module in set(_MODULES.values()) for name in ("parallel", "one_draw", "halves"))
+               for module in set(_MODULES.values()) for name in ("parallel", "one_draw"))
 
 
 def chain(model: Model, params: dict, steps: int, inputs: np.ndarray, initial: dict,
@@ -218,8 +219,9 @@ def chain(model: Model, params: dict, steps: int, inputs: np.ndarray, initial: d
 
     Inputs must be given as an array (steps, draws, m, 1). The magnitude of the
     tangent is checked every `every` steps (the numbers do not depend on it).
-    `parallel` runs the draws on numba's threads; each chain calls BLAS from
-    its own thread, so the caller should limit BLAS to one thread then.
+    The chain runs on numba's threads (`numba.set_num_threads`), BLAS on one
+    thread each: a single draw's columns in parts (see `_parts`), several draws
+    side by side when `parallel` (else one after another, each on all threads).
     """
     if not available():
         raise ModelError("numba is not installed; use derive.lab.numeric.chain")
@@ -251,15 +253,50 @@ def chain(model: Model, params: dict, steps: int, inputs: np.ndarray, initial: d
     start = stacked(states, (n,), lambda name: initial[name][..., 0])
     perturbation = np.zeros((draws, len(states), n, n))
     perturbation[:, states.index(source or states[0])] = np.eye(n)
-    exponents = np.zeros(draws, dtype=np.int64)
-    with _one_blas_thread(n >= BLAS_THREADS_FROM or (parallel and draws > 1)):
-        if parallel and draws > 1:
-            with _vectoriser_options():
-                module.parallel.compile(DRAWS_SIGNATURE)
-            module.parallel.disable_compile()
-            module.parallel(steps, every, xs, input_stack, weights, vectors, start, perturbation, exponents)
+    parts = _parts(n, draws, parallel)
+    width = -(-n // parts)  # a draw's columns in `parts` parts of this width, the last padded with zero columns
+    tangents = np.zeros((draws * parts, len(states), n, width))
+    for part in range(parts):
+        columns = slice(part * width, min(n, (part + 1) * width))
+        tangents[part::parts, states.index(source or states[0]), columns, :columns.stop - columns.start] = (
+            np.eye(n)[columns, columns])
+    exponents = np.zeros(draws * parts, dtype=np.int64)
+    owner = np.repeat(np.arange(draws, dtype=np.int64), parts)
+    with _one_blas_thread(True):
+        if (parallel or parts > 1) and len(tangents) > 1 and _threads() > 1:
+            if not module.parallel.signatures:
+                with _vectoriser_options():
+                    module.parallel.compile(DRAWS_SIGNATURE)
+                module.parallel.disable_compile()
+            module.parallel(steps, every, xs, input_stack, weights, vectors, start, tangents, exponents, owner)
         else:  # a loop in Python: one compiled function less to make (numba optimises a caller with its callees)
-            for d in range(draws):
-                exponents[d] = module.one_draw(steps, every, xs[d], input_stack[d], weights[d], vectors[d],
-                                               start[d], perturbation[d])
-    return perturbation[:, 0], exponents * LOG10_2
+            for j in range(len(tangents)):
+                d = owner[j]
+                exponents[j] = module.one_draw(steps, every, xs[d], input_stack[d], weights[d], vectors[d],
+                                               start[d], tangents[j])
+    # The parts of a draw to one exponent, the largest: a power of two, so exact (as a joint rescaling would be).
+    exponents = exponents.reshape(draws, parts)
+    largest = exponents.max(axis=1)
+    jacobian = np.ldexp(tangents[:, 0].reshape(draws, parts, n, width),
+                        (exponents - largest[:, None])[:, :, None, None])
+    jacobian = jacobian.transpose(0, 2, 1, 3).reshape(draws, n, parts * width)[:, :, :n]
+    return np.ascontiguousarray(jacobian), largest * LOG10_2
+
+
+def _threads() -> int:
+    import numba
+
+    return numba.get_num_threads()
+
+
+def _parts(n: int, draws: int, parallel: bool) -> int:
+    """Into how many parts a draw's columns are cut: one per idle thread, while the draws leave threads idle.
+
+    The columns of a tangent are independent, so each part runs the whole chain
+    on its own (no waiting between steps); it repeats the forward run, cheap
+    beside the product from COLUMNS_PER_PART columns on. A single draw is cut
+    whatever `parallel` says; several are cut only when run in parallel.
+    """
+    if draws > 1 and not parallel:
+        return 1
+    return max(1, min(n // COLUMNS_PER_PART, _threads() // draws))

@@ -23,7 +23,6 @@ from numba.extending import intrinsic
 _INV_LN2 = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
-SPLIT = 192  # from this n on, the product of a step is made in two halves, one per thread
 SAFE = 2.0 ** 900  # a stretch of steps may move Σ|P| to within [1/SAFE, SAFE]: far from over- and underflow
 
 
@@ -73,19 +72,6 @@ def _tanh(z):
     return r if z >= 0 else -r
 
 
-@numba.njit(parallel=True, cache=True)
-def halves(A, B, Y):
-    """Y = A @ B as two products of half the rows each: on two of numba's threads when it has them.
-
-    The same two products whatever the number of threads, so the numbers never depend on it.
-    """
-    half = A.shape[0] // 2
-    for part in numba.prange(2):
-        low = part * half
-        high = half if part == 0 else A.shape[0]
-        numpy.dot(A[low:high], B, Y[low:high])
-
-
 @numba.njit(fastmath={"reassoc", "nsz"}, error_model="numpy", cache=True)
 def magnitude(P):
     """Σ|P|: a sum vectorises where a running maximum does not; any power of two near it rescales as well."""
@@ -116,6 +102,7 @@ DRAW = """
 
 @numba.njit(error_model="numpy", nogil=True, cache=True)
 def one_draw(steps, every, inputs, input_stack, weights, vectors, initial, P):
+    # The tangent P (states, n, columns) carried through `steps` steps; returns its power-of-two exponent.
     n = P.shape[1]
     previous = initial.copy()
     saved_previous = numpy.empty_like(previous)
@@ -160,7 +147,9 @@ def one_draw(steps, every, inputs, input_stack, weights, vectors, initial, P):
 
 
 @numba.njit(cache=True, parallel=True)
-def parallel(steps, every, inputs, input_stack, weights, vectors, initial, P, exponents):
-    for d in numba.prange(P.shape[0]):
-        exponents[d] = one_draw(steps, every, inputs[d], input_stack[d], weights[d], vectors[d], initial[d], P[d])
+def parallel(steps, every, inputs, input_stack, weights, vectors, initial, P, exponents, owner):
+    # Every tangent P[j] (a draw's columns, or a part of them) on numba's threads; P[j] belongs to draw owner[j].
+    for j in numba.prange(P.shape[0]):
+        d = owner[j]
+        exponents[j] = one_draw(steps, every, inputs[d], input_stack[d], weights[d], vectors[d], initial[d], P[j])
 """
