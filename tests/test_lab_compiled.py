@@ -173,7 +173,7 @@ def test_a_draw_in_parts_on_any_number_of_threads(n):
         alone = compiled.chain(model, params, 40, inputs, initial)
     finally:
         numba.set_num_threads(threads)
-    assert compiled._parts(n, 1, False) == min(threads, n // compiled.COLUMNS_PER_PART)
+    assert compiled.parts_of(n) == min(threads, n // compiled.COLUMNS_PER_PART)
     together = compiled.chain(model, params, 40, inputs, initial)
     shift = np.rint((alone[1] - together[1]) / compiled.LOG10_2).astype(int)
     assert np.abs(np.ldexp(alone[0], shift[:, None, None]) - together[0]).max() <= 1e-14 * np.abs(together[0]).max()

@@ -188,16 +188,16 @@ _CONTROLLER: list = []
 
 
 @contextlib.contextmanager
-def _one_blas_thread(needed: bool):
+def one_blas_thread():
     """BLAS limited to one thread (threadpoolctl; without it, as the environment says) while the chain runs."""
-    if needed and not _CONTROLLER:
+    if not _CONTROLLER:
         try:
             from threadpoolctl import ThreadpoolController
 
             _CONTROLLER.append(ThreadpoolController().select(user_api="blas"))
         except ImportError:
             _CONTROLLER.append(None)
-    if not needed or _CONTROLLER[0] is None:
+    if _CONTROLLER[0] is None:
         yield
         return
     with _CONTROLLER[0].limit(limits=1):
@@ -220,7 +220,7 @@ def chain(model: Model, params: dict, steps: int, inputs: np.ndarray, initial: d
     Inputs must be given as an array (steps, draws, m, 1). The magnitude of the
     tangent is checked every `every` steps (the numbers do not depend on it).
     The chain runs on numba's threads (`numba.set_num_threads`), BLAS on one
-    thread each: a single draw's columns in parts (see `_parts`), several draws
+    thread each: a single draw's columns in parts (see `parts_of`), several draws
     side by side when `parallel` (else one after another, each on all threads).
     """
     if not available():
@@ -253,7 +253,7 @@ def chain(model: Model, params: dict, steps: int, inputs: np.ndarray, initial: d
     start = stacked(states, (n,), lambda name: initial[name][..., 0])
     perturbation = np.zeros((draws, len(states), n, n))
     perturbation[:, states.index(source or states[0])] = np.eye(n)
-    parts = _parts(n, draws, parallel)
+    parts = parts_of(n, draws, parallel)
     width = -(-n // parts)  # a draw's columns in `parts` parts of this width, the last padded with zero columns
     tangents = np.zeros((draws * parts, len(states), n, width))
     for part in range(parts):
@@ -262,7 +262,7 @@ def chain(model: Model, params: dict, steps: int, inputs: np.ndarray, initial: d
             np.eye(n)[columns, columns])
     exponents = np.zeros(draws * parts, dtype=np.int64)
     owner = np.repeat(np.arange(draws, dtype=np.int64), parts)
-    with _one_blas_thread(True):
+    with one_blas_thread():
         if (parallel or parts > 1) and len(tangents) > 1 and _threads() > 1:
             if not module.parallel.signatures:
                 with _vectoriser_options():
@@ -289,7 +289,7 @@ def _threads() -> int:
     return numba.get_num_threads()
 
 
-def _parts(n: int, draws: int, parallel: bool) -> int:
+def parts_of(n: int, draws: int = 1, parallel: bool = False) -> int:
     """Into how many parts a draw's columns are cut: one per idle thread, while the draws leave threads idle.
 
     The columns of a tangent are independent, so each part runs the whole chain
