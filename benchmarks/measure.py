@@ -189,7 +189,8 @@ def print_size(summary: dict) -> None:
     print(f"\n(n, T) = ({summary['n']}, {summary['T']}): log10 max|dc_T/dc_0| = {summary['log10_largest']:.1f}; "
           f"derive's chain {summary['flops'] / 1e9:.3f} GFLOP at {rate / 1e9:.1f} GFLOP/s = "
           f"{rate / summary['throughput']:.0%} of the matrix product's throughput at its shape "
-          f"(the faster of BLAS's threads and derive's parts), measured among the contenders ({summary['throughput'] / 1e9:.1f} GFLOP/s, median)")
+          f"(the faster of BLAS's threads and derive's parts), measured among the contenders "
+          f"({summary['throughput'] / 1e9:.1f} GFLOP/s, median)")
     print(f"  {'contender':<26} {'median s':>10} {'min s':>10} {'max s':>10} {'peer/derive':>12} "
           f"{'max rel diff':>14}  compile")
     for name, entry in summary["contenders"].items():

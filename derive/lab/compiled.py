@@ -251,8 +251,6 @@ def chain(model: Model, params: dict, steps: int, inputs: np.ndarray, initial: d
     weights = stacked([w for w, _ in module.WEIGHTS], (n, n), parameter).reshape(draws, -1, n)
     vectors = stacked(module.VECTORS, (n,), lambda name: parameter(name)[..., 0] if name in params else 0.0)
     start = stacked(states, (n,), lambda name: initial[name][..., 0])
-    perturbation = np.zeros((draws, len(states), n, n))
-    perturbation[:, states.index(source or states[0])] = np.eye(n)
     parts = parts_of(n, draws, parallel)
     width = -(-n // parts)  # a draw's columns in `parts` parts of this width, the last padded with zero columns
     tangents = np.zeros((draws * parts, len(states), n, width))

@@ -232,7 +232,8 @@ def generate(model: Model, semantics: str) -> Source:
         functions += [f"            row_{k} = weights[{k} * n + a, b]" for k in rows] + built
         functions += [f"            sum_{k} += row_{k} * following_state[b]" for k in rows]
         functions += [f"        products[{k} * n + a] = sum_{k}" for k in rows]
-        setup = [f"A_{r} = numpy.empty(({len(blocks[r])} * n, n))", f"Y_{r} = numpy.empty((A_{r}.shape[0], P.shape[2]))"] + setup
+        setup = [f"A_{r} = numpy.empty(({len(blocks[r])} * n, n))",
+                 f"Y_{r} = numpy.empty((A_{r}.shape[0], P.shape[2]))"] + setup  # P: n rows, its part's columns
         step += [f"mix_{r}(work, weights, A_{r}, products)", f"numpy.dot(A_{r}, current[{states.index(r)}], Y_{r})"]
     # The pass: new blocks in state order, so that a parent's new block is at hand for its children.
     terms, used = [], set()
@@ -259,7 +260,8 @@ def generate(model: Model, semantics: str) -> Source:
         terms += [f"            new_{s} = " + (" + ".join(parts) or "0.0"), f"            following[{s_index}, a, b] = new_{s}"]
     y_arguments = "".join(f", Y_{r}" for r in mixed)
     functions += ["", "", UNIT_FLAGS, f"def update(work, current, following{y_arguments}):", "    n = work.shape[1]",
-                  "    columns = current.shape[2]", "    for a in range(n):"] + sorted(used) + ["        for b in range(columns):"] + terms
+                  "    columns = current.shape[2]", "    for a in range(n):"] + sorted(used)
+    functions += ["        for b in range(columns):"] + terms
     step += [f"update(work, current, following{y_arguments})", "current, following = following, current",
              f"previous[:] = work[:{len(states)}]"]
 
