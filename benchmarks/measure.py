@@ -91,12 +91,11 @@ def matmul_runs(n: int, steps: int, states: int = 2) -> dict:
     a = np.random.default_rng(0).normal(size=(states * n, n))
     b = np.random.default_rng(1).normal(size=(n, n)) / n
     c = np.empty((states * n, n))
-    parts = compiled.parts_of(n)
-    width = -(-n // parts)
+    columns = compiled.column_parts(n)
+    parts, width = len(columns), columns[0].stop
     pieces = np.zeros((parts, n, width))
-    for part in range(parts):
-        columns = b[:, part * width:(part + 1) * width]
-        pieces[part, :, :columns.shape[1]] = columns
+    for part, span in enumerate(columns):
+        pieces[part, :, :span.stop - span.start] = b[:, span]
     results = np.empty((parts, states * n, width))
 
     def parted():

@@ -173,12 +173,24 @@ def test_a_draw_in_parts_on_any_number_of_threads(n):
         alone = compiled.chain(model, params, 40, inputs, initial)
     finally:
         numba.set_num_threads(threads)
-    assert compiled.parts_of(n) == min(threads, n // compiled.COLUMNS_PER_PART)
+    assert len(compiled.column_parts(n)) == min(threads, n // compiled.COLUMNS_PER_PART)
     together = compiled.chain(model, params, 40, inputs, initial)
     shift = np.rint((alone[1] - together[1]) / compiled.LOG10_2).astype(int)
     assert np.abs(np.ldexp(alone[0], shift[:, None, None]) - together[0]).max() <= 1e-14 * np.abs(together[0]).max()
     ours, theirs = alone[0] * 10.0 ** alone[1][:, None, None], expected.jacobian * 10.0 ** expected.log10_scale
     assert np.abs(ours - theirs).max() <= 1e-12 * np.abs(theirs).max()
+
+
+def test_the_parts_of_a_draw_cover_its_columns_once_and_none_is_empty(monkeypatch):
+    """Whatever the number of threads: with 62 threads, n = 1000 in parts of 17 would leave three parts empty."""
+    for threads in (1, 2, 3, 7, 62, 256):
+        monkeypatch.setattr(compiled, "_threads", lambda threads=threads: threads)
+        for n in (1, 15, 16, 33, 49, 64, 100, 1000, 1023):
+            columns = compiled.column_parts(n)
+            assert [c.start for c in columns] == [0] + [c.stop for c in columns[:-1]] and columns[-1].stop == n
+            assert all(c.stop > c.start for c in columns) and len(columns) <= max(1, threads)
+            assert len({c.stop - c.start for c in columns[:-1]}) <= 1
+            assert compiled.column_parts(n, draws=3, parallel=False) == [slice(0, n)]
 
 
 def test_importing_derive_loads_no_compiler_nor_peer():

@@ -220,7 +220,7 @@ def chain(model: Model, params: dict, steps: int, inputs: np.ndarray, initial: d
     Inputs must be given as an array (steps, draws, m, 1). The magnitude of the
     tangent is checked every `every` steps (the numbers do not depend on it).
     The chain runs on numba's threads (`numba.set_num_threads`), BLAS on one
-    thread each: a single draw's columns in parts (see `parts_of`), several draws
+    thread each: a single draw's columns in parts (see `column_parts`), several draws
     side by side when `parallel` (else one after another, each on all threads).
     """
     if not available():
@@ -251,17 +251,15 @@ def chain(model: Model, params: dict, steps: int, inputs: np.ndarray, initial: d
     weights = stacked([w for w, _ in module.WEIGHTS], (n, n), parameter).reshape(draws, -1, n)
     vectors = stacked(module.VECTORS, (n,), lambda name: parameter(name)[..., 0] if name in params else 0.0)
     start = stacked(states, (n,), lambda name: initial[name][..., 0])
-    parts = parts_of(n, draws, parallel)
-    width = -(-n // parts)  # a draw's columns in `parts` parts of this width, the last padded with zero columns
+    columns = column_parts(n, draws, parallel)
+    parts, width = len(columns), columns[0].stop  # every part `width` columns wide, the last padded with zeros
     tangents = np.zeros((draws * parts, len(states), n, width))
-    for part in range(parts):
-        columns = slice(part * width, min(n, (part + 1) * width))
-        tangents[part::parts, states.index(source or states[0]), columns, :columns.stop - columns.start] = (
-            np.eye(n)[columns, columns])
+    for part, span in enumerate(columns):
+        tangents[part::parts, states.index(source or states[0]), span, :span.stop - span.start] = np.eye(n)[span, span]
     exponents = np.zeros(draws * parts, dtype=np.int64)
     owner = np.repeat(np.arange(draws, dtype=np.int64), parts)
     with one_blas_thread():
-        if (parallel or parts > 1) and len(tangents) > 1 and _threads() > 1:
+        if parts > 1 or (parallel and draws > 1 and _threads() > 1):
             if not module.parallel.signatures:
                 with _vectoriser_options():
                     module.parallel.compile(DRAWS_SIGNATURE)
@@ -287,14 +285,15 @@ def _threads() -> int:
     return numba.get_num_threads()
 
 
-def parts_of(n: int, draws: int = 1, parallel: bool = False) -> int:
-    """Into how many parts a draw's columns are cut: one per idle thread, while the draws leave threads idle.
+def column_parts(n: int, draws: int = 1, parallel: bool = False) -> list[slice]:
+    """The columns of each part a draw's tangent is cut into: one part per idle thread, while draws leave some idle.
 
     The columns of a tangent are independent, so each part runs the whole chain
     on its own (no waiting between steps); it repeats the forward run, cheap
-    beside the product from COLUMNS_PER_PART columns on. A single draw is cut
-    whatever `parallel` says; several are cut only when run in parallel.
+    beside the product from about COLUMNS_PER_PART columns on. A single draw is
+    cut whatever `parallel` says; several are cut only when run in parallel.
+    The parts are of one width but the last, and never empty.
     """
-    if draws > 1 and not parallel:
-        return 1
-    return max(1, min(n // COLUMNS_PER_PART, _threads() // draws))
+    wanted = 1 if draws > 1 and not parallel else max(1, min(n // COLUMNS_PER_PART, _threads() // draws))
+    width = -(-n // wanted)
+    return [slice(start, min(n, start + width)) for start in range(0, n, width)]
