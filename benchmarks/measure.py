@@ -47,6 +47,9 @@ def chain_flops(model, steps: int) -> float:
     The forward step's matrix products, the rows Σ_k diag(gain_k) W_k, their
     product with the tangent P (S n × n times n × n) and the fused update
     diag(direct) P; the elementwise nodes and coefficients (O(n) per step) are left out.
+    The tangent from c_0 has ∂h_0/∂c_0 = 0 and ∂h_1/∂c_0 diagonal: the first two
+    steps multiply a selection, without BLAS (`product` in the kernel), and are
+    not counted as products.
     """
     from derive.lab.linearization import linearization
 
@@ -54,13 +57,14 @@ def chain_flops(model, steps: int) -> float:
     n, m, states = model.n, model.m, len(model.state)
     weights = sum(len(plan.weights[r]) for r in model.state)
     per_step = 2.0 * weights * n * n + 2.0 * weights * n * m  # forward: recurrent and input products
+    products = 0.0
     for r in model.state:
         k = len(plan.weights[r])
         if k:
             per_step += 2.0 * states * k * n * n  # the rows of Σ_k diag(gain_k) W_k
-            per_step += 2.0 * (states * n) * n * n  # times P_r
+            products += 2.0 * (states * n) * n * n  # times P_r
         per_step += 2.0 * sum(i is not None for i in plan.direct[r]) * n * n  # diag(direct) P_r
-    return per_step * steps
+    return per_step * steps + products * max(steps - 2, 0)
 
 
 def matmul_runs(n: int, steps: int, states: int = 2) -> dict:

@@ -109,6 +109,35 @@ def test_rescaling_every_k_steps_equals_every_step(scale):  # of 8 leaves the sa
         assert np.allclose(ours, theirs, rtol=1e-10, atol=0)
 
 
+def test_the_first_steps_multiply_a_selection_without_blas():
+    module = compiled._module(models.lstm_forget(n=3), "full")
+    rng = np.random.default_rng(4)
+    A, rows = rng.normal(size=(10, 5)), np.empty(4, dtype=np.int64)
+    selection = np.zeros((5, 4))
+    selection[[3, 0, 3], [0, 1, 3]] = rng.normal(size=3)  # column 2 empty, row 3 twice (in two columns)
+    Y = np.full((10, 4), np.nan)
+    assert module.product(A, selection, Y, rows, True)
+    assert np.array_equal(Y, A @ selection) and list(rows) == [3, 0, -1, 3]
+    dense = selection.copy()
+    dense[1, 0] = 0.5  # two nonzeros in column 0
+    assert not module.product(A, dense, Y, rows, True) and np.allclose(Y, A @ dense, rtol=1e-15, atol=0)
+    assert not module.product(A, selection, Y, rows, False)  # once dense, BLAS for the rest of the draw
+    assert np.allclose(Y, A @ selection, rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("steps", [1, 2, 3])
+def test_chains_of_a_few_steps_equal_the_numpy_chain(steps):  # the steps that multiply a selection
+    model = models.lstm_forget(n=20)
+    rng = np.random.default_rng(steps)
+    params = numeric.draw_params(model, rng, draws=1)
+    inputs = rng.normal(size=(steps, 1, 20, 1))
+    initial = {s: rng.normal(size=(1, 20, 1)) for s in model.state}
+    expected = numeric.chain(model, params, steps, rng, inputs=inputs, initial=initial, record_every=0)
+    jacobian, log10_scale = compiled.chain(model, params, steps, inputs, initial)
+    ours, theirs = jacobian * 10.0 ** log10_scale[:, None, None], expected.jacobian * 10.0 ** expected.log10_scale
+    assert np.abs(ours - theirs).max() <= 1e-13 * np.abs(theirs).max()
+
+
 def test_draws_in_parallel_give_the_same_numbers():
     model = models.lstm_forget(n=3)
     rng = np.random.default_rng(3)

@@ -234,7 +234,9 @@ def generate(model: Model, semantics: str) -> Source:
         functions += [f"        products[{k} * n + a] = sum_{k}" for k in rows]
         setup = [f"A_{r} = numpy.empty(({len(blocks[r])} * n, n))",
                  f"Y_{r} = numpy.empty((A_{r}.shape[0], P.shape[2]))"] + setup  # P: n rows, its part's columns
-        step += [f"mix_{r}(work, weights, A_{r}, products)", f"numpy.dot(A_{r}, current[{states.index(r)}], Y_{r})"]
+        setup.append(f"structured_{r} = True")
+        step += [f"mix_{r}(work, weights, A_{r}, products)",
+                 f"structured_{r} = product(A_{r}, current[{states.index(r)}], Y_{r}, rows, structured_{r})"]
     # The pass: new blocks in state order, so that a parent's new block is at hand for its children.
     terms, used = [], set()
     for s_index, s in enumerate(states):

@@ -83,6 +83,33 @@ def magnitude(P):
 
 
 @numba.njit(error_model="numpy", cache=True)
+def product(A, P, Y, rows, structured):
+    """Y = A P; returns whether P was a selection: at most one nonzero in each column (then P's row in `rows`).
+
+    A tangent starts as a selection (an identity block, zeros for the other
+    states), so the first steps need no BLAS product: Y[:, j] = A[:, k] P[k, j],
+    the number the product gives, as every other term of its sum is A[i, l]·0.
+    `structured` False (P was not a selection at an earlier step) goes straight to BLAS.
+    """
+    if structured:
+        rows[:] = -1
+        for k in range(P.shape[0]):
+            for j in range(P.shape[1]):
+                if P[k, j] != 0.0:
+                    structured = structured and rows[j] < 0
+                    rows[j] = k
+            if not structured:
+                break
+    if not structured:
+        numpy.dot(A, P, Y)
+        return False
+    for i in range(A.shape[0]):
+        for j in range(P.shape[1]):
+            Y[i, j] = A[i, rows[j]] * P[rows[j], j] if rows[j] >= 0 else 0.0
+    return True
+
+
+@numba.njit(error_model="numpy", cache=True)
 def rescale(P, exponent):
     """P times 2^-exponent: exact, so the stride of the rescaling never changes a number."""
     factor = math.ldexp(1.0, -exponent)
@@ -113,6 +140,7 @@ def one_draw(steps, every, inputs, input_stack, weights, vectors, initial, P):
     products = numpy.empty(weights.shape[0])  # the weights times the previous states
     projections = {projections}
 {setup}
+    rows = numpy.empty(P.shape[2], numpy.int64)  # a selection's rows, see `product`
     exponent = 0
     t = 0
     stride = every
