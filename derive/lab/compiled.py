@@ -34,7 +34,7 @@ import numpy as np
 from derive.errors import ModelError
 from derive.models import Model
 
-RENORMALISE_EVERY = 8  # steps between two checks of the tangent's magnitude (any stride gives the same numbers)
+RENORMALISE_EVERY = 32  # steps between two checks of the tangent's magnitude (any stride gives the same numbers)
 LOG10_2 = float(np.log10(2.0))
 
 

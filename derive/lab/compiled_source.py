@@ -9,10 +9,11 @@ Per step: one branch-free loop over the units computes every node and every
 block coefficient (vectorised by LLVM: the exponentials are polynomials, not
 libm calls); one pass over the rows of the weights builds the rows
 Σ_k diag(gain_k) W_k and, from the same rows, the next step's products W·r_t;
-one BLAS product Y = A P_r; one pass makes the new tangent from Y and the old
-one. A state whose blocks are diag(q) times an earlier state's plus a
-remainder (h after c in an LSTM) gets no rows of its own: only the remainder's
-weights enter A, and its new block is q ⊙ (the earlier state's new block) + ….
+one product Y = A P_r (by BLAS, or column by column while P_r is a selection,
+as in the first steps); one pass makes the new tangent from Y and the old one.
+A state whose blocks are diag(q) times an earlier state's plus a remainder (h
+after c in an LSTM) gets no rows of its own: only the remainder's weights enter
+A, and its new block is q ⊙ (the earlier state's new block) + ….
 The magnitude of P is checked every `every` steps and rescaled by a power of
 two, which is exact: any stride gives the numbers of rescaling every step (a
 stretch that would leave the safe range is redone step by step from a snapshot).
