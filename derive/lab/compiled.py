@@ -255,7 +255,7 @@ def chain(model: Model, params: dict, steps: int, inputs: np.ndarray, initial: d
     parts, width = len(columns), columns[0].stop  # every part `width` columns wide, the last padded with zeros
     tangents = np.zeros((draws * parts, len(states), n, width))
     for part, span in enumerate(columns):
-        tangents[part::parts, states.index(source or states[0]), span, :span.stop - span.start] = np.eye(n)[span, span]
+        tangents[part::parts, states.index(source or states[0]), span, :span.stop - span.start] = np.eye(span.stop - span.start)
     exponents = np.zeros(draws * parts, dtype=np.int64)
     owner = np.repeat(np.arange(draws, dtype=np.int64), parts)
     with one_blas_thread():
